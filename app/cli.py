@@ -1,0 +1,353 @@
+"""The headless command line: `crosswalk [--workspace PATH] [--actor NAME] [--debug] COMMAND`.
+
+Only click is imported at start-up; each command imports the services it needs, so
+`crosswalk --help` stays fast. Reading commands take `--json` and then print exactly one JSON
+document. Exit codes: 0 success, 1 a check found a problem, 2 bad usage or bad input (one line
+on stderr starting ``error:``; ``--debug`` adds the traceback).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Iterable, Sequence
+from contextlib import suppress
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from app import __version__
+
+if TYPE_CHECKING:
+    from app.store import Store
+
+STATUS_CHOICES = "not-started, planned, partial, implemented, not-applicable"
+MAX_NARRATIVE_FILE = 200_000
+
+
+class Context:
+    """Global options, and the workspace opened on first use."""
+
+    def __init__(self, workspace: str | None, actor: str | None, debug: bool,
+                 workspace_from_flag: bool = False) -> None:
+        self.workspace_flag = workspace
+        self.workspace_from_flag = workspace_from_flag
+        self.actor_flag = actor
+        self.debug = debug
+        self._store: Store | None = None
+
+    @property
+    def path(self) -> Path:
+        from app import settings
+
+        return settings.workspace_path(self.workspace_flag)
+
+    def open(self, *, create: bool = False, write: bool = False) -> Store:
+        """Open the workspace once. Reading commands fall back to read-only access."""
+        if self._store is None:
+            from app import settings
+            from app.services.workspace import open_workspace
+
+            self._store = open_workspace(
+                self.path,
+                create=create,
+                mode="rw" if (write or create) else "auto",
+                actor=settings.actor(self.actor_flag),
+                busy_timeout=settings.busy_timeout(),
+            )
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def emit_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False))
+
+
+def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
+    """A plain aligned text table (the last column is not padded)."""
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers) - 1)]
+    lines = []
+    for r in [headers, *rows]:
+        cells = [str(c).ljust(w) for c, w in zip(r, widths, strict=False)]
+        lines.append("  ".join([*cells, str(r[-1])]).rstrip())
+    return "\n".join(lines)
+
+
+@click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h",
+                                                                                   "--help"]})
+@click.option("--workspace", "-w", metavar="PATH", envvar="CROSSWALK_WORKSPACE",
+              help="Workspace file (default: $CROSSWALK_WORKSPACE, else the user data dir).")
+@click.option("--actor", metavar="NAME",
+              help="Name recorded in the audit log (default: $CROSSWALK_ACTOR or the OS user).")
+@click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
+@click.version_option(__version__, prog_name="crosswalk")
+@click.pass_context
+def cli(ctx: click.Context, workspace: str | None, actor: str | None, debug: bool) -> None:
+    """Crosswalk — offline evidence and regulatory-mapping workbench for ML governance.
+
+    With no command, opens the TUI on the workspace (created and seeded on first run).
+    """
+    from click.core import ParameterSource
+
+    if workspace is not None and not workspace.strip():
+        raise click.BadParameter("the workspace path is empty", param_hint="'--workspace'")
+    from_flag = ctx.get_parameter_source("workspace") == ParameterSource.COMMANDLINE
+    ctx.obj = Context(workspace, actor, debug, workspace_from_flag=from_flag)
+    ctx.call_on_close(ctx.obj.close)
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(tui)
+
+
+@cli.command()
+@click.option("--name", help="A name for the workspace (default: the file name).")
+@pass_ctx
+def init(c: Context, name: str | None) -> None:
+    """Create the workspace with the twelve controls (no-op if it exists)."""
+    from app import settings
+    from app.services.workspace import clean_name, open_workspace
+
+    store = open_workspace(c.path, create=True, actor=settings.actor(c.actor_flag),
+                           busy_timeout=settings.busy_timeout(),
+                           name=clean_name(name) if name is not None else None)
+    c._store = store
+    if store.created:
+        click.echo(f"created workspace {store.path}")
+    else:
+        click.echo(f"workspace {store.path} already exists (schema v{store.schema_version})"
+                   + ("; --name applies only to a new workspace" if name else ""))
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+def status(c: Context, as_json: bool) -> None:
+    """Workspace path, schema version, counts and audit head."""
+    from app.services.workspace import workspace_status
+
+    st = workspace_status(c.open())
+    if as_json:
+        emit_json(st.as_dict())
+        return
+    click.echo(f"workspace       {st.workspace}")
+    click.echo(f"name            {st.name}")
+    click.echo(f"schema version  {st.schema_version}")
+    for key, n in st.counts.items():
+        click.echo(f"{key.replace('_', ' '):<15} {n}")
+    statuses = ", ".join(f"{n} {s.replace('-', ' ')}" for s, n in sorted(st.control_status.items()))
+    click.echo(f"control status  {statuses}")
+    click.echo(f"audit head      seq {st.audit_head_seq} {st.audit_head}")
+
+
+@cli.command("controls")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@pass_ctx
+def controls_cmd(c: Context, as_json: bool) -> None:
+    """List the twelve controls."""
+    from app.services.controls import control_dict, list_controls
+
+    rows = list_controls(c.open())
+    if as_json:
+        emit_json([control_dict(r) for r in rows])
+        return
+    click.echo(table([(r.id, r.status.replace("-", " "), r.owner or "—", r.name) for r in rows],
+                     ("ID", "STATUS", "OWNER", "CONTROL")))
+
+
+@cli.group()
+def control() -> None:
+    """Show or edit one control."""
+
+
+@control.command("show")
+@click.argument("control_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+def control_show(c: Context, control_id: str, as_json: bool) -> None:
+    """Show a control: objective, guidance and the analyst's fields."""
+    from app.services.controls import control_dict, get_control
+
+    row = get_control(c.open(), control_id)
+    if as_json:
+        emit_json(control_dict(row, detail=True))
+        return
+    click.echo(f"{row.id}  {row.name}")
+    click.echo(f"category   {row.category}")
+    click.echo(f"status     {row.status.replace('-', ' ')}")
+    click.echo(f"owner      {row.owner or '—'}")
+    click.echo(f"updated    {row.updated_at} by {row.updated_by}")
+    for title, body in (("Objective", row.objective), ("Guidance", row.guidance),
+                        ("Narrative", row.narrative or "—")):
+        click.echo(f"\n{title}\n{body}")
+
+
+@control.command("set")
+@click.argument("control_id", metavar="ID")
+@click.option("--owner", help="Who is accountable for the control.")
+@click.option("--status", help=f"One of: {STATUS_CHOICES}.")
+@click.option("--narrative", help="How the control is implemented (free text).")
+@click.option("--narrative-file", type=click.File("r", encoding="utf-8"),
+              help="Read the narrative from a UTF-8 file ('-' for stdin).")
+@pass_ctx
+def control_set(c: Context, control_id: str, owner: str | None, status: str | None,
+                narrative: str | None, narrative_file: Any) -> None:
+    """Edit a control's owner, status or narrative (audited)."""
+    from app.errors import InvalidInput
+    from app.services.controls import get_control, update_control
+
+    if narrative is not None and narrative_file is not None:
+        raise InvalidInput("give either --narrative or --narrative-file, not both")
+    if narrative_file is not None:
+        try:
+            narrative = narrative_file.read(MAX_NARRATIVE_FILE + 1)
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(f"{narrative_file.name} is not UTF-8 text ({exc.reason})") from None
+        if len(narrative) > MAX_NARRATIVE_FILE:
+            raise InvalidInput(f"narrative file {narrative_file.name} is too large (over "
+                               f"{MAX_NARRATIVE_FILE:,} characters)")
+    if owner is None and status is None and narrative is None:
+        get_control(c.open(), control_id)  # an unknown id is the more useful error
+        raise InvalidInput("nothing to change: give --owner, --status or --narrative")
+    store = c.open(write=True)
+    row, change = update_control(store, control_id, owner=owner, status=status,
+                                 narrative=narrative)
+    if change:
+        click.echo(f"{row.id}: updated {', '.join(change)}")
+    else:
+        click.echo(f"{row.id}: no change")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--expect-head", metavar="HASH",
+              help="A head hash recorded earlier that must still be in the chain.")
+@pass_ctx
+def verify(c: Context, as_json: bool, expect_head: str | None) -> None:
+    """Recompute the audit chain and compare every row with it (exit 1 on any problem)."""
+    import re
+
+    from app.errors import InvalidInput
+    from app.services.audit import verify as run_verify
+
+    if expect_head is not None and not re.fullmatch(r"[0-9a-fA-F]{64}", expect_head):
+        raise InvalidInput(f"--expect-head must be a 64-character hex hash, not {expect_head!r}")
+    report = run_verify(c.open(), expect_head=expect_head)
+    if as_json:
+        emit_json(report.as_dict())
+    elif report.intact:
+        click.echo(f"audit chain intact: {report.events} events, head {report.head}")
+    else:
+        first = report.problems[0]
+        click.echo(f"audit chain BROKEN: {first.message}")
+        for p in report.problems[1:20]:
+            click.echo(f"  also: {p.message}")
+        if len(report.problems) > 20:
+            click.echo(f"  … and {len(report.problems) - 20} more")
+    if not report.intact:
+        raise click.exceptions.Exit(1)
+
+
+@cli.command()
+@click.option("--limit", "-n", default=20, show_default=True,
+              type=click.IntRange(1, 1_000_000), help="How many events, newest first.")
+@click.option("--entity", help="Only events about this entity type (control, clause…).")
+@click.option("--id", "entity_id", help="Only events about this entity id.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@pass_ctx
+def log(c: Context, limit: int, entity: str | None, entity_id: str | None,
+        as_json: bool) -> None:
+    """The audit log, newest first."""
+    from app.domain.controls import normalise_control_id
+    from app.services.audit import change_summary, event_dict, events
+
+    if entity_id is not None and entity in (None, "control"):
+        with suppress(ValueError):
+            entity_id = normalise_control_id(entity_id)
+    rows = events(c.open(), limit=limit, entity=entity, entity_id=entity_id)
+    if as_json:
+        emit_json([event_dict(e) for e in rows])
+        return
+    click.echo(table([(str(e.seq), e.at, e.actor, e.action, e.entity_id,
+                       change_summary(e.change)) for e in rows],
+                     ("SEQ", "AT", "ACTOR", "ACTION", "ID", "CHANGE")))
+
+
+@cli.command()
+@pass_ctx
+def tui(c: Context) -> None:
+    """Open the TUI (the default when no command is given)."""
+    from app.tui.app import make_app
+
+    store = c.open(create=True)
+    make_app(store).run()
+
+
+@cli.command()
+@click.option("--reset", is_flag=True, help="Recreate the demo workspace from scratch.")
+@click.option("--no-open", is_flag=True, help="Create it but do not open the TUI.")
+@pass_ctx
+def demo(c: Context, reset: bool, no_open: bool) -> None:
+    """Create a demo workspace with sample content and open it."""
+    from app import settings
+    from app.services.demo import create_demo
+
+    # only an explicit --workspace moves the demo: $CROSSWALK_WORKSPACE is the real workspace
+    path = (Path(c.workspace_flag).expanduser() if c.workspace_from_flag and c.workspace_flag
+            else settings.demo_path())
+    store = create_demo(path, actor=settings.actor(c.actor_flag), reset=reset)
+    c._store = store
+    click.echo(f"demo workspace {'ready' if store.created else 'opened'}: {store.path}",
+               err=not no_open)
+    if not no_open:
+        from app.tui.app import make_app
+
+        make_app(store).run()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def main(argv: Iterable[str] | None = None) -> None:
+    """Entry point: run the CLI and turn every failure into `error: …` and an exit code."""
+    from app.errors import CrosswalkError
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    try:
+        code = cli.main(args=args, prog_name="crosswalk", standalone_mode=False)
+    except CrosswalkError as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"error: {_one_line(str(exc))}", err=True)
+        sys.exit(2)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:
+        hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
+        click.echo(f"error: {_one_line(exc.format_message())}{hint}", err=True)
+        sys.exit(2)
+    except click.ClickException as exc:
+        click.echo(f"error: {_one_line(exc.format_message())}", err=True)
+        sys.exit(exc.exit_code if exc.exit_code != 1 else 2)
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("error: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        else:
+            with suppress(Exception):
+                click.echo(
+                    f"error: unexpected failure ({type(exc).__name__}: {_one_line(str(exc))}); "
+                    "rerun with --debug for the traceback and report it", err=True)
+        sys.exit(2)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,27 @@
+"""Errors a user can act on. Each carries one plain sentence saying what is wrong and where.
+
+The CLI prints them as ``error: <sentence>`` and exits 2; the TUI shows them as notifications.
+Anything that is not a `CrosswalkError` is a bug and keeps its traceback (shown with --debug).
+"""
+
+from __future__ import annotations
+
+
+class CrosswalkError(Exception):
+    """Base of every error meant for the user; ``str(err)`` is the sentence to show."""
+
+
+class WorkspaceError(CrosswalkError):
+    """The workspace file cannot be used: missing, not ours, corrupt, too new, read-only."""
+
+
+class WorkspaceLocked(WorkspaceError):
+    """Another process holds the workspace's write lock for longer than the busy timeout."""
+
+
+class NotFound(CrosswalkError):
+    """A named thing (control, clause, regulation…) does not exist in the workspace."""
+
+
+class InvalidInput(CrosswalkError):
+    """A value given by the user is not acceptable (bad status, bad ref, empty field…)."""

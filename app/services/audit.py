@@ -1,0 +1,141 @@
+"""Reading the audit log and verifying the hash chain against the workspace as it is now."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlmodel import func, select
+
+from app.domain.chain import Problem, compare_states, walk_chain
+from app.store import Store
+from app.store.models import AUDITED, AuditEvent
+
+Progress = Callable[[int, int], None]
+_EVENT_COLUMNS = ("seq, at, actor, action, entity, entity_id, change, state_digest, "
+                  "prev_hash, hash")
+
+
+@dataclass(slots=True)
+class VerifyReport:
+    """Outcome of `verify`: intact when no problem was found."""
+
+    events: int
+    head_seq: int
+    head: str
+    rows_checked: int
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "intact": self.intact,
+            "events": self.events,
+            "head_seq": self.head_seq,
+            "head": self.head,
+            "rows_checked": self.rows_checked,
+            "problems": [p.as_dict() for p in self.problems],
+        }
+
+
+def verify(store: Store, *, expect_head: str | None = None,
+           on_progress: Progress | None = None) -> VerifyReport:
+    """Recompute the chain and compare every audited row with its last recorded digest.
+
+    Finds events altered, deleted, inserted or reordered, rows edited, added or removed
+    outside Crosswalk, and SQLite-level damage. `expect_head` (a head hash recorded earlier,
+    e.g. in an exported dossier) must still be in the chain: that catches a log cut short or
+    rebuilt from scratch, which a chain on its own cannot show. `on_progress(done, total)` is
+    called every few thousand events; raising from it cancels.
+    """
+    with store.raw() as run:
+        problems: list[Problem] = []
+        check = run("PRAGMA quick_check").scalars().all()
+        if check != ["ok"]:
+            problems.append(Problem(f"SQLite integrity check failed: {'; '.join(check[:3])}"))
+        total = run("SELECT count(*) FROM audit_event").scalar_one()
+        rows = run(f"SELECT {_EVENT_COLUMNS} FROM audit_event ORDER BY seq")
+        chain = walk_chain(_counting(rows, total, on_progress))
+        problems += chain.problems
+        hashes_seen = None
+        if expect_head:
+            hashes_seen = run("SELECT 1 FROM audit_event WHERE hash = ?",
+                              (expect_head.lower(),)).first()
+    current = store.current_digests()
+    # the log's own damage first (it explains row mismatches that follow from it)
+    if expect_head and hashes_seen is None:
+        problems.append(Problem(
+            f"the expected head {expect_head} is not in the audit chain "
+            "(the log was cut short or rebuilt)"))
+    problems += compare_states(chain.last_state, current, AUDITED)
+    return VerifyReport(chain.events, chain.head_seq, chain.head_hash, len(current), problems)
+
+
+def _counting(rows: Any, total: int, on_progress: Progress | None) -> Iterator[tuple[Any, ...]]:
+    if on_progress is None:
+        yield from rows
+        return
+    for done, row in enumerate(rows, start=1):
+        if done % 5000 == 0:
+            on_progress(done, total)
+        yield row
+    on_progress(total, total)
+
+
+def event_count(store: Store) -> int:
+    with store.read() as s:
+        return s.exec(select(func.count()).select_from(AuditEvent)).one()
+
+
+def events(store: Store, *, limit: int = 50, before_seq: int | None = None,
+           entity: str | None = None, entity_id: str | None = None) -> list[AuditEvent]:
+    """Newest first, a page at a time: `before_seq` continues from the last page's oldest."""
+    with store.read() as s:
+        q = select(AuditEvent)
+        if before_seq is not None:
+            q = q.where(AuditEvent.seq < before_seq)
+        if entity is not None:
+            q = q.where(AuditEvent.entity == entity)
+        if entity_id is not None:
+            q = q.where(AuditEvent.entity_id == entity_id)
+        return list(s.exec(q.order_by(AuditEvent.seq.desc()).limit(limit)).all())
+
+
+def event_dict(e: AuditEvent) -> dict[str, Any]:
+    """The stable JSON shape of an audit event (`log --json`)."""
+    return {
+        "seq": e.seq,
+        "at": e.at,
+        "actor": e.actor,
+        "action": e.action,
+        "entity": e.entity,
+        "entity_id": e.entity_id,
+        "change": json.loads(e.change),
+        "state_digest": e.state_digest,
+        "prev_hash": e.prev_hash,
+        "hash": e.hash,
+    }
+
+
+def change_summary(change_json: str, width: int = 60) -> str:
+    """One line for a change: ``owner: — → Dana; status: planned → implemented``."""
+    parts = []
+    for key, value in json.loads(change_json).items():
+        if isinstance(value, dict) and set(value) == {"from", "to"}:
+            value = f"{_short(value['from']) or '—'} → {_short(value['to']) or '—'}"
+        else:
+            value = _short(value)
+        parts.append(f"{key}: {value}")
+    text = "; ".join(parts)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _short(value: Any, width: int = 24) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -1,0 +1,117 @@
+"""The twelve controls: reading them and editing the analyst's fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import select
+
+from app.domain.controls import ControlStatus, normalise_control_id
+from app.errors import InvalidInput, NotFound
+from app.store import Store
+from app.store.models import Control
+
+MAX_OWNER = 200
+MAX_NARRATIVE = 20_000
+
+
+def list_controls(store: Store) -> list[Control]:
+    with store.read() as s:
+        return list(s.exec(select(Control).order_by(Control.position)).all())
+
+
+def _control_id(text: str) -> str:
+    try:
+        return normalise_control_id(text)
+    except ValueError as exc:
+        raise NotFound(str(exc)) from None
+
+
+def get_control(store: Store, control_id: str) -> Control:
+    cid = _control_id(control_id)
+    with store.read() as s:
+        row = s.get(Control, cid)
+    if row is None:  # the twelve are seeded in every workspace; absent means tampering
+        raise NotFound(f"control {cid} is missing from workspace {store.path}")
+    return row
+
+
+def _clean_status(status: str | ControlStatus) -> str:
+    try:
+        return ControlStatus.parse(str(status)).value
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+def _clean_text(value: str, field: str, limit: int, single_line: bool) -> str:
+    value = value.strip()
+    if len(value) > limit:
+        raise InvalidInput(f"{field} is too long ({len(value)} characters; at most {limit})")
+    if single_line and any(c in value for c in "\r\n"):
+        raise InvalidInput(f"{field} must be a single line")
+    if any(ord(c) < 32 and c not in "\n\t" for c in value.replace("\r\n", "\n")):
+        raise InvalidInput(f"{field} contains control characters")
+    return value
+
+
+def update_control(
+    store: Store,
+    control_id: str,
+    *,
+    owner: str | None = None,
+    status: str | ControlStatus | None = None,
+    narrative: str | None = None,
+) -> tuple[Control, dict[str, Any]]:
+    """Change the analyst's fields of one control; return it and the change (empty: no-op).
+
+    The change records each field as ``{"from": old, "to": new}``; an unchanged call writes
+    nothing and appends no event.
+    """
+    cid = _control_id(control_id)
+    wanted: dict[str, str] = {}
+    if owner is not None:
+        wanted["owner"] = _clean_text(owner, "owner", MAX_OWNER, single_line=True)
+    if status is not None:
+        wanted["status"] = _clean_status(status)
+    if narrative is not None:
+        wanted["narrative"] = _clean_text(narrative, "narrative", MAX_NARRATIVE,
+                                          single_line=False)
+    if not wanted:
+        raise InvalidInput("nothing to change: give an owner, a status or a narrative")
+    with store.write() as tx:
+        row = tx.session.get(Control, cid)
+        if row is None:
+            raise NotFound(f"control {cid} is missing from workspace {store.path}")
+        change = {
+            field: {"from": getattr(row, field), "to": value}
+            for field, value in wanted.items()
+            if getattr(row, field) != value
+        }
+        if change:
+            for field, value in wanted.items():
+                setattr(row, field, value)
+            row.updated_at = tx.now
+            row.updated_by = store.actor
+            tx.session.add(row)
+            tx.record("control.update", "control", cid, change)
+    return row, change
+
+
+def control_dict(c: Control, *, detail: bool = False) -> dict[str, Any]:
+    """The stable JSON shape of a control (`controls --json`, `control show --json`)."""
+    out: dict[str, Any] = {
+        "id": c.id,
+        "name": c.name,
+        "category": c.category,
+        "status": c.status,
+        "owner": c.owner,
+    }
+    if detail:
+        out |= {
+            "objective": c.objective,
+            "guidance": c.guidance,
+            "narrative": c.narrative,
+            "updated_at": c.updated_at,
+            "updated_by": c.updated_by,
+        }
+    return out

@@ -1,0 +1,62 @@
+"""The demo workspace: a fictional lender's credit-scoring programme, built through the services
+so that its audit log is as real as any other. It grows as features land."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.errors import WorkspaceError
+from app.services.controls import update_control
+from app.services.workspace import open_workspace
+from app.store import Store, files
+
+DEMO_CONTROLS: dict[str, tuple[str, str, str]] = {
+    "GOV-1": ("Head of Compliance", "implemented",
+              "GDPR, the EU AI Act and our lending rules are mapped clause by clause. Each new "
+              "model goes through the AI Act classification and a DPIA before approval."),
+    "GOV-2": ("Model Risk Manager", "partial",
+              "The credit-scoring model has a risk register and independent validation; the "
+              "fraud model's validation is scheduled for Q1."),
+    "GOV-3": ("Data Protection Officer", "implemented",
+              "Lawful basis recorded per data set; applicants can request an explanation and "
+              "human review of automated credit decisions."),
+    "GOV-4": ("ML Platform Lead", "partial",
+              "Training runs are logged with data snapshot and commit; inference logs are kept "
+              "for 5 years but not yet hash-chained."),
+    "SEC-1": ("CISO", "implemented",
+              "Role-based access to the feature store; quarterly access reviews; restricted "
+              "training data reads are logged."),
+    "SEC-2": ("ML Platform Lead", "planned",
+              "Model signing in the registry is planned for the next platform release; "
+              "adversarial testing is done by hand before major releases."),
+    "SEC-3": ("Cloud Infrastructure Lead", "implemented",
+              "Training and serving run from reviewed Terraform; images are scanned before "
+              "deployment."),
+    "SEC-4": ("CISO", "partial",
+              "Incident playbooks exist for data breaches; ML-specific playbooks (drift, "
+              "poisoning) are being written."),
+    "OPS-1": ("ML Platform Lead", "implemented",
+              "All models are promoted through the pipeline with validation gates and a "
+              "recorded approval."),
+    "OPS-2": ("Model Monitoring Lead", "partial",
+              "PSI on input features daily with alert thresholds; outcome-based concept drift "
+              "checks start when 90-day default labels arrive."),
+    "OPS-3": ("ML Platform Lead", "implemented",
+              "Data snapshots and models are versioned in the registry with full lineage."),
+    "OPS-4": ("Head of Credit Analytics", "not-started", ""),
+}
+
+
+def create_demo(path: Path, *, actor: str, reset: bool = False) -> Store:
+    """Create the demo workspace at `path` (or open it if it is there and `reset` is off)."""
+    state = files.inspect(path)  # refuses anything that is not a workspace: we never delete it
+    if state.exists and not state.empty:
+        if not reset:
+            return open_workspace(path, actor=actor)
+        files.remove_with_side_files(path)
+    elif state.exists:
+        raise WorkspaceError(f"{path} exists and is empty; remove it or choose another path")
+    store = open_workspace(path, create=True, actor=actor, name="Northwind Lending (demo)")
+    for control_id, (owner, status, narrative) in DEMO_CONTROLS.items():
+        update_control(store, control_id, owner=owner, status=status, narrative=narrative)
+    return store

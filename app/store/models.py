@@ -1,0 +1,102 @@
+"""SQLModel tables of a workspace (the latest schema; `schema.py` holds how each version is built).
+
+Timestamps are ISO 8601 UTC strings (``2026-11-26T22:40:38.123Z``) so that what is hashed into
+the audit chain is exactly what is stored. Every table named in :data:`AUDITED` has a text or
+integer ``id`` primary key and is covered by `crosswalk verify`'s state check.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class Workspace(SQLModel, table=True):
+    """The workspace itself: one row, written when the workspace is created."""
+
+    __tablename__ = "workspace"
+
+    id: str = Field(primary_key=True)
+    name: str
+    created_at: str
+    created_by: str
+
+
+class Control(SQLModel, table=True):
+    """One of the twelve controls, with the analyst's fields."""
+
+    __tablename__ = "control"
+
+    id: str = Field(primary_key=True)
+    position: int
+    name: str
+    category: str
+    objective: str
+    guidance: str
+    owner: str = ""
+    status: str = "not-started"
+    narrative: str = ""
+    updated_at: str
+    updated_by: str
+
+
+class Regulation(SQLModel, table=True):
+    """One version of a regulation, standard or framework; versions of one code coexist."""
+
+    __tablename__ = "regulation"
+    __table_args__ = (UniqueConstraint("code", "version_label", name="uq_regulation_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str
+    version_label: str
+    title: str
+    jurisdiction: str = ""
+    effective_date: str | None = None
+    source_name: str = ""
+    source_sha256: str = ""
+    source_format: str = ""
+    imported_at: str
+
+
+class Clause(SQLModel, table=True):
+    """A node of a regulation's clause tree (chapter, article, paragraph, point, recital…)."""
+
+    __tablename__ = "clause"
+    __table_args__ = (
+        UniqueConstraint("regulation_id", "ref", name="uq_clause_ref"),
+        Index("ix_clause_parent", "parent_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    regulation_id: int = Field(foreign_key="regulation.id")
+    parent_id: int | None = Field(default=None, foreign_key="clause.id")
+    ref: str
+    position: int
+    kind: str
+    title: str = ""
+    text: str = ""
+    summary: str = ""
+    assessable: bool = True
+    text_hash: str = ""
+
+
+class AuditEvent(SQLModel, table=True):
+    """One link of the hash chain. Append-only: services never update or delete these rows."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: str
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    change: str
+    state_digest: str | None = None
+    prev_hash: str
+    hash: str
+
+
+# Tables whose rows `verify` compares with the chain's state digests; entity name = table name.
+AUDITED: tuple[str, ...] = ("workspace", "control", "regulation", "clause")

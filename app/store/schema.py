@@ -1,0 +1,89 @@
+"""Versioned schema: the DDL of each version, applied forward in order.
+
+Why a small runner and not Alembic: a workspace is one SQLite file on one workstation with a
+linear history, so all we need is "which version is this file, and which steps bring it to the
+latest". The version lives in SQLite's own header (``PRAGMA user_version``), changes in the same
+transaction as the DDL (SQLite DDL is transactional), and needs no extra table, no revision
+graph and no import of Alembic on the start-up path. Each step is frozen SQL; the models in
+`models.py` describe the latest version, and a test checks that a freshly migrated file and the
+models agree column for column.
+"""
+
+from __future__ import annotations
+
+# "CWWS" — marks an SQLite file as a Crosswalk workspace (PRAGMA application_id).
+APPLICATION_ID = 0x43575753
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        """CREATE TABLE workspace (
+            id VARCHAR NOT NULL PRIMARY KEY,
+            name VARCHAR NOT NULL,
+            created_at VARCHAR NOT NULL,
+            created_by VARCHAR NOT NULL
+        )""",
+        """CREATE TABLE control (
+            id VARCHAR NOT NULL PRIMARY KEY,
+            position INTEGER NOT NULL,
+            name VARCHAR NOT NULL,
+            category VARCHAR NOT NULL,
+            objective VARCHAR NOT NULL,
+            guidance VARCHAR NOT NULL,
+            owner VARCHAR NOT NULL,
+            status VARCHAR NOT NULL,
+            narrative VARCHAR NOT NULL,
+            updated_at VARCHAR NOT NULL,
+            updated_by VARCHAR NOT NULL
+        )""",
+        """CREATE TABLE audit_event (
+            seq INTEGER NOT NULL PRIMARY KEY,
+            at VARCHAR NOT NULL,
+            actor VARCHAR NOT NULL,
+            action VARCHAR NOT NULL,
+            entity VARCHAR NOT NULL,
+            entity_id VARCHAR NOT NULL,
+            change VARCHAR NOT NULL,
+            state_digest VARCHAR,
+            prev_hash VARCHAR NOT NULL,
+            hash VARCHAR NOT NULL
+        )""",
+        "CREATE INDEX ix_audit_entity ON audit_event (entity, entity_id)",
+    ),
+    2: (
+        """CREATE TABLE regulation (
+            id INTEGER NOT NULL PRIMARY KEY,
+            code VARCHAR NOT NULL,
+            version_label VARCHAR NOT NULL,
+            title VARCHAR NOT NULL,
+            jurisdiction VARCHAR NOT NULL,
+            effective_date VARCHAR,
+            source_name VARCHAR NOT NULL,
+            source_sha256 VARCHAR NOT NULL,
+            source_format VARCHAR NOT NULL,
+            imported_at VARCHAR NOT NULL,
+            CONSTRAINT uq_regulation_version UNIQUE (code, version_label)
+        )""",
+        """CREATE TABLE clause (
+            id INTEGER NOT NULL PRIMARY KEY,
+            regulation_id INTEGER NOT NULL REFERENCES regulation (id),
+            parent_id INTEGER REFERENCES clause (id),
+            ref VARCHAR NOT NULL,
+            position INTEGER NOT NULL,
+            kind VARCHAR NOT NULL,
+            title VARCHAR NOT NULL,
+            text VARCHAR NOT NULL,
+            summary VARCHAR NOT NULL,
+            assessable BOOLEAN NOT NULL,
+            text_hash VARCHAR NOT NULL,
+            CONSTRAINT uq_clause_ref UNIQUE (regulation_id, ref)
+        )""",
+        "CREATE INDEX ix_clause_parent ON clause (parent_id)",
+    ),
+}
+
+SCHEMA_VERSION = max(MIGRATIONS)
+
+
+def steps(current: int, target: int = SCHEMA_VERSION) -> list[tuple[int, tuple[str, ...]]]:
+    """The migrations that bring a file at version `current` to `target`, in order."""
+    return [(v, MIGRATIONS[v]) for v in range(current + 1, target + 1)]

@@ -1,0 +1,108 @@
+"""The Crosswalk TUI. Build it with `make_app(store)`; tests pass a temporary workspace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from app.errors import CrosswalkError
+from app.store import Store
+from app.tui.commands import CrosswalkCommands
+from app.tui.screens.dialogs import ErrorDialog
+from app.tui.screens.help import HelpScreen
+from app.tui.sections import SECTIONS, Section
+
+
+class CrosswalkApp(App[None]):
+    """Sections are Textual modes: each keeps its own screen (and state) while you move on."""
+
+    TITLE = "Crosswalk"
+    CSS_PATH = "app.tcss"
+    COMMANDS: ClassVar = App.COMMANDS | {CrosswalkCommands}
+    MODES: ClassVar = {s.id: s.screen for s in SECTIONS}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(Binding(s.key, f"app.goto('{s.id}')", s.title, id=f"goto-{s.id}",
+                  tooltip=s.description, show=False) for s in SECTIONS),
+        Binding("question_mark", "app.help", "Help", id="help", key_display="?"),
+        Binding("ctrl+q", "app.quit", "Quit", id="quit", priority=True),
+    ]
+
+    def __init__(self, store: Store, *, show_paths: bool = True) -> None:
+        super().__init__()
+        self.store = store
+        self.show_paths = show_paths
+        self.sections: tuple[Section, ...] = SECTIONS
+        self._control_to_open: str | None = None
+
+    def on_mount(self) -> None:
+        self.sub_title = self.store.path.name if self.show_paths else ""
+        self.switch_mode(SECTIONS[0].id)
+
+    # ---------------------------------------------------------------- actions
+    def action_goto(self, section_id: str) -> None:
+        """Switch to a section."""
+        self.switch_mode(section_id)
+
+    def open_control(self, control_id: str) -> None:
+        """Show one control on the Controls screen."""
+        self._control_to_open = control_id
+        if self.current_mode == "controls":
+            self.screen.reload()  # type: ignore[attr-defined]
+        else:
+            self.switch_mode("controls")
+
+    def take_control_to_open(self) -> str | None:
+        cid, self._control_to_open = self._control_to_open, None
+        return cid
+
+    def action_help(self) -> None:
+        """Show the keys of the current screen."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen_title(self.screen), self.key_rows(self.screen)))
+
+    def screen_title(self, screen: Screen[object]) -> str:
+        section = next((s for s in SECTIONS if isinstance(screen, s.screen)), None)
+        return section.title if section else type(screen).__name__
+
+    @staticmethod
+    def key_rows(screen: Screen[object]) -> list[tuple[str, str, str]]:
+        """(key, description, id) of every described binding active on `screen`: the
+        screen's own first, then the app's, then those of the focused widget."""
+        rows: dict[tuple[str, str], tuple[int, str, str, str]] = {}
+        for key, active in screen.active_bindings.items():
+            b = active.binding
+            if not b.description:
+                continue
+            rank = 0 if active.node is screen else 1 if active.node is screen.app else 2
+            display = b.key_display or screen.app.get_key_display(b) or key
+            rows.setdefault((b.action, b.description), (rank, display, b.description, b.id or ""))
+        return [row[1:] for row in sorted(rows.values())]
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Help: keys of this screen", "Every key binding and what it does",
+                            self.action_help)
+
+    # ---------------------------------------------------------------- workers
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that failed becomes an error dialog, never a crash."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        if isinstance(error, CrosswalkError):
+            message = str(error)
+        else:
+            message = f"{type(error).__name__}: {error}\n\nThis is a bug; please report it."
+        title = f"{event.worker.description or 'Background task'} failed"
+        self.push_screen(ErrorDialog(title, message))
+
+
+def make_app(store: Store, *, show_paths: bool = True) -> CrosswalkApp:
+    """Build the TUI over an open workspace (`show_paths=False` hides paths for snapshots)."""
+    return CrosswalkApp(store, show_paths=show_paths)

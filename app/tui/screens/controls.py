@@ -1,0 +1,186 @@
+"""Controls: the twelve controls, their detail, and a form to edit the analyst's fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.markup import escape
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, Input, Label, Select, Static, TextArea
+
+from app.domain.controls import ControlStatus
+from app.errors import CrosswalkError
+from app.services.controls import list_controls, update_control
+from app.store.models import Control
+from app.tui.messages import ControlSaved
+from app.tui.screens.base import SectionScreen
+from app.tui.widgets.status_cell import status_cell
+
+
+@dataclass(frozen=True, slots=True)
+class ControlEdit:
+    """What the edit form returns: the new values of the analyst's fields."""
+
+    control_id: str
+    owner: str
+    status: str
+    narrative: str
+
+
+class EditControlDialog(ModalScreen[ControlEdit | None]):
+    """Owner, status and narrative of one control; returns the edit, or None on cancel."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", "Save", id="control-form-save", priority=True),
+        Binding("escape", "cancel", "Cancel", id="control-form-cancel"),
+    ]
+
+    def __init__(self, control: Control) -> None:
+        super().__init__()
+        self.control = control
+
+    def compose(self) -> ComposeResult:
+        c = self.control
+        with Vertical(id="control-form"):
+            yield Static(f"[b]{c.id}[/] {escape(c.name)}", id="form-title")
+            yield Label("Owner")
+            yield Input(c.owner, placeholder="who is accountable", id="owner", max_length=200)
+            yield Label("Implementation status")
+            yield Select([(s.label, s.value) for s in ControlStatus], value=c.status,
+                         allow_blank=False, id="status")
+            yield Label("Narrative — how the control is implemented")
+            yield TextArea(c.narrative, id="narrative", soft_wrap=True, show_line_numbers=False)
+            with Horizontal(id="form-buttons"):
+                yield Button("Save  ctrl+s", variant="primary", id="save", compact=True)
+                yield Button("Cancel  esc", id="cancel", compact=True)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "save":
+            self.action_save()
+        else:
+            self.action_cancel()
+
+    def action_save(self) -> None:
+        """Save the form and close it."""
+        self.dismiss(ControlEdit(
+            control_id=self.control.id,
+            owner=self.query_one("#owner", Input).value,
+            status=str(self.query_one("#status", Select).value),
+            narrative=self.query_one("#narrative", TextArea).text,
+        ))
+
+    def action_cancel(self) -> None:
+        """Close the form without saving."""
+        self.dismiss(None)
+
+
+class ControlsScreen(SectionScreen):
+    SECTION_ID = "controls"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("e", "edit", "Edit", id="controls-edit",
+                tooltip="Edit owner, status and narrative of the highlighted control"),
+        Binding("r", "reload", "Reload", id="controls-reload"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._controls: dict[str, Control] = {}
+        self._select: str | None = None  # control to highlight at the next refresh
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="controls-split"):
+            table: DataTable[object] = DataTable(id="controls-table", cursor_type="row")
+            table.border_title = "Controls"
+            yield table
+            with VerticalScroll(id="control-detail"):
+                yield Static(id="control-text")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#controls-table", DataTable)
+        table.add_column("ID", key="id", width=5)
+        table.add_column("Status", key="status", width=14)
+        table.add_column("Owner", key="owner", width=20)
+
+    def refresh_data(self) -> None:
+        self._controls = {c.id: c for c in list_controls(self.store)}
+        table = self.query_one("#controls-table", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for c in self._controls.values():
+            table.add_row(c.id, status_cell(c.status), c.owner or "—", key=c.id)
+        wanted = self._select or self.crosswalk.take_control_to_open()
+        self._select = None
+        if wanted in self._controls:
+            cursor = list(self._controls).index(wanted)
+        table.move_cursor(row=cursor)
+        self.show_detail()
+
+    def current_id(self) -> str | None:
+        table = self.query_one("#controls-table", DataTable)
+        if not table.row_count:
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def show_detail(self) -> None:
+        cid = self.current_id()
+        c = self._controls.get(cid or "")
+        text = self.query_one("#control-text", Static)
+        if c is None:
+            text.update("")
+            return
+        narrative = (escape(c.narrative) if c.narrative
+                     else "[dim]none yet — press e to write one[/]")
+        text.update(
+            f"[b]{c.id}  {escape(c.name)}[/]\n[dim]{escape(c.category)}[/]\n\n"
+            f"[b]Status[/]  {c.status.replace('-', ' ')}    [b]Owner[/]  {escape(c.owner) or '—'}\n"
+            f"[dim]updated {c.updated_at} by {escape(c.updated_by)}[/]\n\n"
+            f"[b]Objective[/]\n{escape(c.objective)}\n\n"
+            f"[b]Guidance[/]\n{escape(c.guidance)}\n\n"
+            f"[b]Narrative[/]\n{narrative}"
+        )
+
+    def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self.show_detail()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_edit()
+
+    def action_reload(self) -> None:
+        """Reload the controls from the workspace."""
+        self.reload()
+
+    def action_edit(self) -> None:
+        """Edit the highlighted control."""
+        c = self._controls.get(self.current_id() or "")
+        if c is not None:
+            self.app.push_screen(EditControlDialog(c), self._save)
+
+    def _save(self, edit: ControlEdit | None) -> None:
+        if edit is not None:
+            self.save_control(edit)
+
+    @work(thread=True, exit_on_error=False, group="write", description="Saving the control")
+    def save_control(self, edit: ControlEdit) -> None:  # thread: post messages only
+        try:
+            _row, change = update_control(self.store, edit.control_id, owner=edit.owner,
+                                          status=edit.status, narrative=edit.narrative)
+        except CrosswalkError as exc:
+            self.app.call_from_thread(self.app.notify, str(exc), title="Not saved",
+                                      severity="error", markup=False)
+            return
+        self.post_message(ControlSaved(edit.control_id, list(change)))
+
+    def on_control_saved(self, message: ControlSaved) -> None:
+        if message.changed:
+            self.notify(f"{message.control_id}: saved {', '.join(message.changed)}",
+                        title="Control updated")
+        else:
+            self.notify(f"{message.control_id}: nothing changed")
+        self._select = message.control_id
+        self.reload()

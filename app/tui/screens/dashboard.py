@@ -1,0 +1,91 @@
+"""Dashboard: the workspace at a glance — counts, the twelve controls, the audit chain."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.markup import escape
+from textual.widgets import DataTable, Static
+
+from app.domain.controls import SHORT_CATEGORIES
+from app.services.controls import list_controls
+from app.services.workspace import workspace_status
+from app.tui.screens.base import SectionScreen
+from app.tui.widgets.chain_status import ChainStatus
+from app.tui.widgets.status_cell import status_cell
+
+
+class DashboardScreen(SectionScreen):
+    SECTION_ID = "dashboard"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("v", "verify", "Verify chain", id="dashboard-verify",
+                tooltip="Recompute the audit hash chain and check every row against it"),
+        Binding("escape", "cancel_verify", "Cancel verify", id="dashboard-cancel-verify",
+                show=False),
+        Binding("r", "reload", "Reload", id="dashboard-reload"),
+        Binding("o", "open_control", "Open control", id="dashboard-open-control",
+                tooltip="Open the highlighted control on the Controls screen"),
+    ]
+
+    def compose_body(self) -> ComposeResult:
+        with VerticalScroll(id="dashboard"):
+            yield Static(id="ws-info")
+            table: DataTable[object] = DataTable(id="dash-controls", cursor_type="row")
+            table.border_title = "Controls"
+            yield table
+            yield ChainStatus(id="dash-chain")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#dash-controls", DataTable)
+        table.add_column("ID", key="id", width=5)
+        table.add_column("Control", key="name")
+        table.add_column("Category", key="category")
+        table.add_column("Status", key="status")
+        table.add_column("Owner", key="owner", width=18)
+        self.query_one(ChainStatus).verify()
+
+    def refresh_data(self) -> None:
+        st = workspace_status(self.store)
+        c = st.counts
+        where = f"\n[dim]{escape(st.workspace)}[/]" if self.crosswalk.show_paths else ""
+        done = st.control_status.get("implemented", 0)
+        self.query_one("#ws-info", Static).update(
+            f"[b]{escape(st.name)}[/]  [dim]schema v{st.schema_version}[/]{where}\n"
+            f"{c['controls']} controls ({done} implemented) · {c['regulations']:,} regulations"
+            f" · {c['clauses']:,} clauses · {c['audit_events']:,} audit events"
+        )
+        table = self.query_one("#dash-controls", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for row in list_controls(self.store):
+            table.add_row(row.id, row.name, SHORT_CATEGORIES[row.category],
+                          status_cell(row.status), row.owner or "—", key=row.id)
+        table.move_cursor(row=cursor)
+        chain = self.query_one(ChainStatus)
+        if chain.report is not None and chain.report.head != st.audit_head:
+            chain.verify()  # something was written since the last check
+
+    def action_verify(self) -> None:
+        """Verify the audit chain now."""
+        self.query_one(ChainStatus).verify()
+
+    def action_cancel_verify(self) -> None:
+        self.query_one(ChainStatus).cancel()
+
+    def action_reload(self) -> None:
+        """Reload counts and controls from the workspace."""
+        self.reload()
+
+    def action_open_control(self) -> None:
+        """Open the highlighted control on the Controls screen."""
+        table = self.query_one("#dash-controls", DataTable)
+        if table.row_count:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+            self.crosswalk.open_control(str(key))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.crosswalk.open_control(str(event.row_key.value))

@@ -1,0 +1,30 @@
+"""The sections of the TUI. Adding a screen = write a `SectionScreen` and add one line here;
+the sidebar, number keys, command palette and help screen pick it up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.tui.screens.audit_log import AuditLogScreen
+from app.tui.screens.base import SectionScreen
+from app.tui.screens.controls import ControlsScreen
+from app.tui.screens.dashboard import DashboardScreen
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    id: str
+    title: str
+    key: str
+    screen: type[SectionScreen]
+    description: str
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("dashboard", "Dashboard", "1", DashboardScreen,
+            "Workspace, counts, the twelve controls and the audit chain"),
+    Section("controls", "Controls", "2", ControlsScreen,
+            "The twelve controls: objective, guidance, owner, status, narrative"),
+    Section("audit", "Audit log", "3", AuditLogScreen,
+            "Every change, newest first; verify the hash chain"),
+)

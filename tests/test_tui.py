@@ -1,0 +1,253 @@
+"""The TUI through `App.run_test()` and Pilot, on real temp workspaces."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from textual.widgets import DataTable, Input, Select, Static, TextArea
+
+from app.services.audit import events
+from app.services.controls import get_control
+from app.store import Store
+from app.tui.app import make_app
+from app.tui.screens.audit_log import AuditLogScreen
+from app.tui.screens.controls import ControlsScreen, EditControlDialog
+from app.tui.screens.dashboard import DashboardScreen
+from app.tui.screens.dialogs import ErrorDialog
+from app.tui.screens.help import HelpScreen
+from app.tui.widgets.chain_status import ChainStatus
+from tests.conftest import make_store
+
+
+async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_starts_on_dashboard_with_controls_and_intact_chain(store: Store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, DashboardScreen)
+        table = app.screen.query_one("#dash-controls", DataTable)
+        assert table.row_count == 12
+        assert table.get_row("OPS-2")[0] == "OPS-2"
+        chain = app.screen.query_one(ChainStatus)
+        assert chain.report is not None and chain.report.intact
+        assert chain.report.events == 13
+        info = str(app.screen.query_one("#ws-info", Static).render())
+        assert "12 controls" in info and "13 audit events" in info
+
+
+async def test_number_keys_sidebar_and_palette_switch_screens(store: Store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+        assert isinstance(app.screen, ControlsScreen)
+        await pilot.press("3")
+        await settle(pilot)
+        assert isinstance(app.screen, AuditLogScreen)
+        # the sidebar: click the first entry
+        await pilot.click("#sidebar", offset=(2, 0))
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        # the command palette lists the sections
+        await pilot.press("ctrl+p")
+        await pilot.press(*"audit log")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, AuditLogScreen)
+
+
+async def test_palette_lists_screen_actions(store: Store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.press(*"edit")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, EditControlDialog)
+
+
+async def test_edit_control_through_form_is_saved_and_audited(store: Store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await pilot.pause()
+        table = app.screen.query_one("#controls-table", DataTable)
+        table.move_cursor(row=9)  # OPS-2
+        await pilot.pause()
+        await pilot.press("e")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, EditControlDialog) and form.control.id == "OPS-2"
+        form.query_one("#owner", Input).value = "Model Monitoring Lead"
+        form.query_one("#status", Select).value = "implemented"
+        form.query_one("#narrative", TextArea).text = "PSI daily; alerts to on-call."
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ControlsScreen)
+        row = table.get_row("OPS-2")
+        assert str(row[1]) == "implemented" and row[2] == "Model Monitoring Lead"
+        saved = get_control(store, "OPS-2")
+        assert (saved.owner, saved.status, saved.narrative) == (
+            "Model Monitoring Lead", "implemented", "PSI daily; alerts to on-call.")
+        # the audit log screen shows the event at the top
+        await pilot.press("3")
+        await settle(pilot)
+        log = app.screen.query_one("#audit-table", DataTable)
+        top = log.get_row_at(0)
+        assert top[3] == "control.update" and top[4] == "OPS-2"
+        assert top[5].startswith("narrative: — → PSI daily")
+        detail = str(app.screen.query_one("#audit-detail", Static).render())
+        assert '"owner": {"from": "", "to": "Model Monitoring Lead"}' in detail
+        assert app.screen.query_one(ChainStatus).report.intact  # type: ignore[union-attr]
+
+
+async def test_cancel_edit_changes_nothing(store: Store) -> None:
+    app = make_app(store)
+    before = len(events(store, limit=1000))
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("2", "e")
+        await pilot.pause()
+        app.screen.query_one("#owner", Input).value = "Someone"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, ControlsScreen)
+    assert get_control(store, "GOV-1").owner == ""
+    assert len(events(store, limit=1000)) == before
+
+
+async def test_dashboard_opens_control_on_enter(store: Store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#dash-controls", DataTable)
+        table.focus()
+        table.move_cursor(row=5)  # SEC-2
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ControlsScreen)
+        assert app.screen.current_id() == "SEC-2"
+        assert "Model integrity protection" in str(
+            app.screen.query_one("#control-text", Static).render())
+
+
+async def test_help_screen_is_generated_from_bindings(store: Store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one(DataTable)
+        ids = {table.get_row_at(i)[2] for i in range(table.row_count)}
+        assert {"audit-verify", "audit-older", "audit-newer", "goto-dashboard", "help",
+                "quit"} <= ids
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, AuditLogScreen)
+
+
+async def test_audit_log_pages(tmp_path: Path) -> None:
+    store = make_store(tmp_path / "ws.db")
+    from app.services.controls import update_control
+
+    for i in range(150):
+        update_control(store, "GOV-1", owner=f"owner {i}")
+    app = make_app(store)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("3")
+        await settle(pilot)
+        table = app.screen.query_one("#audit-table", DataTable)
+        assert table.row_count == 100 and table.get_row_at(0)[0] == "163"
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert table.row_count == 63 and table.get_row_at(0)[0] == "63"
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert table.get_row_at(0)[0] == "163"
+        summary = str(app.screen.query_one("#audit-summary", Static).render())
+        assert "163 events" in summary and "page 1 of 2" in summary
+
+
+async def test_tampered_workspace_shows_broken_chain(store: Store) -> None:
+    con = sqlite3.connect(store.path)
+    con.execute("UPDATE control SET owner = 'Mallory' WHERE id = 'SEC-1'")
+    con.commit()
+    con.close()
+    app = make_app(store)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        chain = app.screen.query_one(ChainStatus)
+        assert chain.report is not None and not chain.report.intact
+        assert "SEC-1" in str(chain.query_one("#chain-text", Static).render())
+        assert chain.has_class("-broken")
+
+
+async def test_worker_failure_becomes_error_dialog(store: Store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        con = sqlite3.connect(store.path)
+        con.execute("DROP TABLE audit_event")
+        con.commit()
+        con.close()
+        await pilot.press("v")
+        await settle(pilot)
+        assert isinstance(app.screen, ErrorDialog)
+        text = str(app.screen.query_one("#error-message", Static).render())
+        assert "audit_event" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_save_while_locked_notifies_and_changes_nothing(tmp_path: Path) -> None:
+    store = make_store(tmp_path / "ws.db", busy_timeout=0.2)
+    app = make_app(store)
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("2", "e")
+        await pilot.pause()
+        app.screen.query_one("#owner", Input).value = "Blocked"
+        blocker = sqlite3.connect(store.path, isolation_level=None)
+        blocker.execute("BEGIN IMMEDIATE")
+        try:
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
+        messages = [n.message for n in app._notifications]
+        assert any("locked" in m for m in messages)
+    assert get_control(store, "GOV-1").owner == ""
+
+
+async def test_usable_at_80x24(store: Store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for key, screen_type in (("1", DashboardScreen), ("2", ControlsScreen),
+                                 ("3", AuditLogScreen)):
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, screen_type)
+        await pilot.press("2", "e")
+        await pilot.pause()
+        form = app.screen
+        assert isinstance(form, EditControlDialog)
+        save = form.query_one("#save")
+        assert save.region.bottom <= 24 and save.region.right <= 80  # reachable on screen
