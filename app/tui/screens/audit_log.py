@@ -48,9 +48,9 @@ class AuditLogScreen(SectionScreen):
         table = self.query_one("#audit-table", DataTable)
         table.add_column("Seq", key="seq")
         table.add_column("At (UTC)", key="at")
-        table.add_column("Actor", key="actor", width=12)
+        table.add_column("Actor", key="actor", width=10)
         table.add_column("Action", key="action")
-        table.add_column("ID", key="entity_id", width=12)
+        table.add_column("ID", key="entity_id", width=8)
         table.add_column("Change", key="change")
         self.query_one(ChainStatus).verify()
 

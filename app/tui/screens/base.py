@@ -24,6 +24,7 @@ class SectionScreen(Screen[None]):
     data in `refresh_data`, which runs each time the screen is shown."""
 
     SECTION_ID: ClassVar[str] = ""
+    AUTO_FOCUS = "#body DataTable"  # the section's main table, not the sidebar
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="≡")

@@ -41,10 +41,10 @@ class DashboardScreen(SectionScreen):
     def on_mount(self) -> None:
         table = self.query_one("#dash-controls", DataTable)
         table.add_column("ID", key="id", width=5)
-        table.add_column("Control", key="name")
-        table.add_column("Category", key="category")
         table.add_column("Status", key="status")
+        table.add_column("Control", key="name")
         table.add_column("Owner", key="owner", width=18)
+        table.add_column("Category", key="category")
         self.query_one(ChainStatus).verify()
 
     def refresh_data(self) -> None:
@@ -61,8 +61,8 @@ class DashboardScreen(SectionScreen):
         cursor = table.cursor_row
         table.clear()
         for row in list_controls(self.store):
-            table.add_row(row.id, row.name, SHORT_CATEGORIES[row.category],
-                          status_cell(row.status), row.owner or "—", key=row.id)
+            table.add_row(row.id, status_cell(row.status), row.name, row.owner or "—",
+                          SHORT_CATEGORIES[row.category], key=row.id)
         table.move_cursor(row=cursor)
         chain = self.query_one(ChainStatus)
         if chain.report is not None and chain.report.head != st.audit_head:

@@ -11,7 +11,7 @@ class Sidebar(OptionList):
 
     DEFAULT_CSS = """
     Sidebar {
-        width: 18;
+        width: 15;
         height: 1fr;
         border: none;
         border-right: vkey $foreground 20%;
