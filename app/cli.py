@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from app.store import Store
 
 STATUS_CHOICES = "not-started, planned, partial, implemented, not-applicable"
-MAX_NARRATIVE_FILE = 200_000
 
 
 class Context:
@@ -44,20 +43,31 @@ class Context:
 
         return settings.workspace_path(self.workspace_flag)
 
-    def open(self, *, create: bool = False, write: bool = False) -> Store:
+    def open(self, *, create: bool = False, write: bool = False,
+             name: str | None = None) -> Store:
         """Open the workspace once. Reading commands fall back to read-only access."""
         if self._store is None:
             from app import settings
             from app.services.workspace import open_workspace
 
-            self._store = open_workspace(
+            self.adopt(open_workspace(
                 self.path,
                 create=create,
                 mode="rw" if (write or create) else "auto",
                 actor=settings.actor(self.actor_flag),
                 busy_timeout=settings.busy_timeout(),
-            )
+                name=name,
+            ))
+        assert self._store is not None
         return self._store
+
+    def adopt(self, store: Store) -> None:
+        """Use `store` as the workspace of this command; say so if opening upgraded it."""
+        self._store = store
+        if store.migrated_from is not None:
+            click.echo(f"note: upgraded workspace {store.path} from schema v{store.migrated_from}"
+                       f" to v{store.schema_version}; the old file is kept as "
+                       f"{store.backup_path}", err=True)
 
     def close(self) -> None:
         if self._store is not None:
@@ -69,7 +79,13 @@ pass_ctx = click.make_pass_decorator(Context)
 
 
 def emit_json(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False))
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False, default=_json_default))
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, bytes):  # only a hand-edited database holds binary values
+        return {"$blob": value.hex()}
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
@@ -112,13 +128,9 @@ def cli(ctx: click.Context, workspace: str | None, actor: str | None, debug: boo
 @pass_ctx
 def init(c: Context, name: str | None) -> None:
     """Create the workspace with the twelve controls (no-op if it exists)."""
-    from app import settings
-    from app.services.workspace import clean_name, open_workspace
+    from app.services.workspace import clean_name
 
-    store = open_workspace(c.path, create=True, actor=settings.actor(c.actor_flag),
-                           busy_timeout=settings.busy_timeout(),
-                           name=clean_name(name) if name is not None else None)
-    c._store = store
+    store = c.open(create=True, name=clean_name(name) if name is not None else None)
     if store.created:
         click.echo(f"created workspace {store.path}")
     else:
@@ -201,18 +213,19 @@ def control_set(c: Context, control_id: str, owner: str | None, status: str | No
                 narrative: str | None, narrative_file: Any) -> None:
     """Edit a control's owner, status or narrative (audited)."""
     from app.errors import InvalidInput
-    from app.services.controls import get_control, update_control
+    from app.services.controls import MAX_NARRATIVE, get_control, update_control
 
     if narrative is not None and narrative_file is not None:
         raise InvalidInput("give either --narrative or --narrative-file, not both")
     if narrative_file is not None:
+        limit = 2 * MAX_NARRATIVE  # room for surrounding whitespace; the service checks
         try:
-            narrative = narrative_file.read(MAX_NARRATIVE_FILE + 1)
+            narrative = narrative_file.read(limit + 1)
         except UnicodeDecodeError as exc:
             raise InvalidInput(f"{narrative_file.name} is not UTF-8 text ({exc.reason})") from None
-        if len(narrative) > MAX_NARRATIVE_FILE:
-            raise InvalidInput(f"narrative file {narrative_file.name} is too large (over "
-                               f"{MAX_NARRATIVE_FILE:,} characters)")
+        if len(narrative) > limit:
+            raise InvalidInput(f"narrative file {narrative_file.name} is too large (a narrative "
+                               f"holds at most {MAX_NARRATIVE:,} characters)")
     if owner is None and status is None and narrative is None:
         get_control(c.open(), control_id)  # an unknown id is the more useful error
         raise InvalidInput("nothing to change: give --owner, --status or --narrative")
@@ -303,7 +316,7 @@ def demo(c: Context, reset: bool, no_open: bool) -> None:
     path = (Path(c.workspace_flag).expanduser() if c.workspace_from_flag and c.workspace_flag
             else settings.demo_path())
     store = create_demo(path, actor=settings.actor(c.actor_flag), reset=reset)
-    c._store = store
+    c.adopt(store)
     click.echo(f"demo workspace {'ready' if store.created else 'opened'}: {store.path}",
                err=not no_open)
     if not no_open:
@@ -331,6 +344,9 @@ def main(argv: Iterable[str] | None = None) -> None:
         sys.exit(2)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message(), err=True)
+        sys.exit(2)
     except click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
         click.echo(f"error: {_one_line(exc.format_message())}{hint}", err=True)
@@ -344,10 +360,9 @@ def main(argv: Iterable[str] | None = None) -> None:
     except Exception as exc:
         if debug:
             traceback.print_exc()
-        else:
-            with suppress(Exception):
-                click.echo(
-                    f"error: unexpected failure ({type(exc).__name__}: {_one_line(str(exc))}); "
-                    "rerun with --debug for the traceback and report it", err=True)
+        with suppress(Exception):
+            click.echo(
+                f"error: unexpected failure ({type(exc).__name__}: {_one_line(str(exc))}); "
+                "rerun with --debug for the traceback and report it", err=True)
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)

@@ -12,6 +12,7 @@ import getpass
 import os
 from pathlib import Path
 
+from app.domain.text import clean_text
 from app.errors import InvalidInput
 
 APP_NAME = "crosswalk"
@@ -41,12 +42,10 @@ def actor(flag: str | None = None) -> str:
             name = getpass.getuser()
         except (OSError, KeyError):
             name = f"uid-{os.getuid()}" if hasattr(os, "getuid") else "unknown"
-    name = name.strip()
-    if not name or len(name) > 120 or any(ord(c) < 32 for c in name):
-        raise InvalidInput(
-            f"invalid actor {name!r}: give a name of 1–120 printable characters"
-        )
-    return name
+    try:
+        return clean_text(name, "the actor name", 120, required=True)
+    except ValueError as exc:
+        raise InvalidInput(f"invalid actor {name!r}: {exc}") from None
 
 
 def busy_timeout() -> float:

@@ -573,8 +573,8 @@ def test_every_json_output_is_exactly_one_document(ws: Ws, args: tuple[str, ...]
     (("control", "set", "GOV-1", "--owner", "a" * 201), "owner is too long"),
     (("control", "set", "GOV-1", "--owner", "a\nb"), "single line"),
     (("control", "set", "GOV-1", "--owner", "a\rb"), "single line"),
-    (("control", "set", "GOV-1", "--owner", "\x1b[31mred"), "control characters"),
-    (("control", "set", "GOV-1", "--narrative", "nul\x00byte"), "control characters"),
+    (("control", "set", "GOV-1", "--owner", "\x1b[31mred"), "control character"),
+    (("control", "set", "GOV-1", "--narrative", "nul\x00byte"), "control character"),
     (("control", "set", "GOV-1", "--narrative", "x" * 20_001), "narrative is too long"),
     (("--actor", "", "control", "set", "GOV-1", "--owner", "x"), "invalid actor"),
     (("--actor", "   ", "status"), "invalid actor"),
@@ -848,7 +848,7 @@ def test_huge_narrative_file_is_rejected(ws: Ws, ws_file: Path, tmp_path: Path) 
     with unchanged(ws_file):
         r = ws("control", "set", "OPS-2", "--narrative-file", str(big))
     assert time.monotonic() - started < 5
-    assert_error(r, "narrative file", "is too large", "200,000")
+    assert_error(r, "narrative file", "is too large", "at most 20,000 characters")
     assert show_json(ws, "OPS-2")["narrative"] == ""
 
 

@@ -69,6 +69,25 @@ class TestControls:
 
         assert snap_compare(app_for(tmp_path), run_before=run_before, terminal_size=(120, 36))
 
+    def test_detail_80x24(self, snap_compare, tmp_path: Path) -> None:
+        async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+            await settle(pilot)
+            await pilot.press("2")
+            await pilot.pause()
+
+        assert snap_compare(app_for(tmp_path), run_before=run_before, terminal_size=(80, 24))
+
+    def test_form_error_keeps_the_form_open(self, snap_compare, tmp_path: Path) -> None:
+        async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+            await settle(pilot)
+            await pilot.press("2", "e")
+            await pilot.pause()
+            pilot.app.screen.query_one("#owner").value = "x" * 250
+            await pilot.press("ctrl+s")
+            await pilot.pause()
+
+        assert snap_compare(app_for(tmp_path), run_before=run_before, terminal_size=(100, 30))
+
     def test_edit_form_80x24(self, snap_compare, tmp_path: Path) -> None:
         async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
             await settle(pilot)
@@ -89,6 +108,14 @@ class TestAuditLog:
             await settle(pilot)
 
         assert snap_compare(app_for(tmp_path), run_before=run_before, terminal_size=(120, 36))
+
+    def test_log_80x24(self, snap_compare, tmp_path: Path) -> None:
+        async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+            await settle(pilot)
+            await pilot.press("3")
+            await settle(pilot)
+
+        assert snap_compare(app_for(tmp_path), run_before=run_before, terminal_size=(80, 24))
 
     def test_help(self, snap_compare, tmp_path: Path) -> None:
         async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]

@@ -233,7 +233,13 @@ async def test_save_while_locked_notifies_and_changes_nothing(tmp_path: Path) ->
             blocker.close()
         messages = [n.message for n in app._notifications]
         assert any("locked" in m for m in messages)
-    assert get_control(store, "GOV-1").owner == ""
+        # the form is back, with what the user typed
+        assert isinstance(app.screen, EditControlDialog)
+        assert app.screen.query_one("#owner", Input).value == "Blocked"
+        await pilot.press("ctrl+s")  # the lock is gone: now it saves
+        await settle(pilot)
+        assert isinstance(app.screen, ControlsScreen)
+    assert get_control(store, "GOV-1").owner == "Blocked"
 
 
 async def test_usable_at_80x24(store: Store) -> None:
@@ -251,3 +257,75 @@ async def test_usable_at_80x24(store: Store) -> None:
         assert isinstance(form, EditControlDialog)
         save = form.query_one("#save")
         assert save.region.bottom <= 24 and save.region.right <= 80  # reachable on screen
+
+
+async def test_invalid_form_stays_open_and_keeps_the_text(store: Store) -> None:
+    app = make_app(store)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("2", "e")
+        await pilot.pause()
+        app.screen.query_one("#narrative", TextArea).text = "n" * 20_001
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, EditControlDialog)
+        assert "narrative is too long" in str(app.screen.query_one("#form-error").render())
+        assert len(app.screen.query_one("#narrative", TextArea).text) == 20_001
+    assert get_control(store, "GOV-1").narrative == ""
+
+
+async def test_form_sends_only_changed_fields(tmp_path: Path) -> None:
+    """A colleague's edit made while the form was open survives a save of another field."""
+    store = make_store(tmp_path / "ws.db")
+    from app.services.controls import update_control
+
+    app = make_app(store)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("2", "e")
+        await pilot.pause()
+        colleague = make_store(tmp_path / "ws.db", actor="colleague")
+        update_control(colleague, "GOV-1", narrative="Colleague's text", status="implemented")
+        colleague.close()
+        app.screen.query_one("#owner", Input).value = "Me"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    saved = get_control(store, "GOV-1")
+    assert (saved.owner, saved.status, saved.narrative) == (
+        "Me", "implemented", "Colleague's text")
+
+
+async def test_hand_edited_rows_do_not_crash_the_screens(store: Store) -> None:
+    con = sqlite3.connect(store.path)
+    con.execute("UPDATE control SET status = 'hacked' WHERE id = 'GOV-1'")
+    con.execute("UPDATE audit_event SET change = 'not json' WHERE seq = 3")
+    con.commit()
+    con.close()
+    app = make_app(store)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert not app.screen.query_one(ChainStatus).report.intact  # type: ignore[union-attr]
+        await pilot.press("2", "e")
+        await pilot.pause()
+        assert isinstance(app.screen, EditControlDialog)
+        assert app.screen.query_one("#status", Select).is_blank()
+        await pilot.press("escape", "3")
+        await settle(pilot)
+        table = app.screen.query_one("#audit-table", DataTable)
+        assert table.get_row("3")[-1] == "not json"
+
+
+async def test_palette_offers_screen_actions_not_widget_internals(store: Store) -> None:
+    from app.tui.commands import CrosswalkCommands
+
+    app = make_app(store)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        provider = CrosswalkCommands(app.screen)
+        names = [name for name, _help, _run in provider._commands()]
+        assert {"Go to Dashboard", "Go to Controls", "Go to Audit log", "Verify chain",
+                "Older", "Newer", "Help"} <= set(names)
+        assert not {"Cursor up", "Page Left", "Cancel verify", "Quit"} & set(names)
+        assert len(names) == len(set(names))

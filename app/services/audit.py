@@ -12,6 +12,7 @@ from sqlmodel import func, select
 from app.domain.chain import Problem, compare_states, walk_chain
 from app.store import Store
 from app.store.models import AUDITED, AuditEvent
+from app.store.schema import expected_objects
 
 Progress = Callable[[int, int], None]
 _EVENT_COLUMNS = ("seq, at, actor, action, entity, entity_id, change, state_digest, "
@@ -53,27 +54,33 @@ def verify(store: Store, *, expect_head: str | None = None,
     rebuilt from scratch, which a chain on its own cannot show. `on_progress(done, total)` is
     called every few thousand events; raising from it cancels.
     """
-    with store.raw() as run:
-        problems: list[Problem] = []
+    problems: list[Problem] = []
+    with store.raw() as run:  # one snapshot: a write landing meanwhile is not "tampering"
         check = run("PRAGMA quick_check").scalars().all()
         if check != ["ok"]:
             problems.append(Problem(f"SQLite integrity check failed: {'; '.join(check[:3])}"))
+        problems += _foreign_objects(run)
         total = run("SELECT count(*) FROM audit_event").scalar_one()
         rows = run(f"SELECT {_EVENT_COLUMNS} FROM audit_event ORDER BY seq")
         chain = walk_chain(_counting(rows, total, on_progress))
         problems += chain.problems
-        hashes_seen = None
-        if expect_head:
-            hashes_seen = run("SELECT 1 FROM audit_event WHERE hash = ?",
-                              (expect_head.lower(),)).first()
-    current = store.current_digests()
+        if expect_head and run("SELECT 1 FROM audit_event WHERE hash = ?",
+                               (expect_head.lower(),)).first() is None:
+            problems.append(Problem(
+                f"the expected head {expect_head} is not in the audit chain "
+                "(the log was cut short or rebuilt)"))
+        current = store.current_digests(run)
     # the log's own damage first (it explains row mismatches that follow from it)
-    if expect_head and hashes_seen is None:
-        problems.append(Problem(
-            f"the expected head {expect_head} is not in the audit chain "
-            "(the log was cut short or rebuilt)"))
     problems += compare_states(chain.last_state, current, AUDITED)
     return VerifyReport(chain.events, chain.head_seq, chain.head_hash, len(current), problems)
+
+
+def _foreign_objects(run: Callable[..., Any]) -> list[Problem]:
+    """Triggers, views, tables or indexes that Crosswalk's schema does not have: a trigger
+    could make Crosswalk's own writes change rows without a trace."""
+    found = set(run("SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"))
+    return [Problem(f"{kind} {name!r} is not part of Crosswalk's schema (added outside "
+                    "Crosswalk)") for kind, name in sorted(found - expected_objects())]
 
 
 def _counting(rows: Any, total: int, on_progress: Progress | None) -> Iterator[tuple[Any, ...]]:
@@ -115,17 +122,29 @@ def event_dict(e: AuditEvent) -> dict[str, Any]:
         "action": e.action,
         "entity": e.entity,
         "entity_id": e.entity_id,
-        "change": json.loads(e.change),
+        "change": parse_change(e.change),
         "state_digest": e.state_digest,
         "prev_hash": e.prev_hash,
         "hash": e.hash,
     }
 
 
+def parse_change(change_json: str) -> Any:
+    """The change of an event; text that is not JSON (edited by hand) is returned as is, and
+    `verify` reports the event as altered."""
+    try:
+        return json.loads(change_json)
+    except (TypeError, ValueError):
+        return change_json
+
+
 def change_summary(change_json: str, width: int = 60) -> str:
     """One line for a change: ``owner: — → Dana; status: planned → implemented``."""
+    change = parse_change(change_json)
+    if not isinstance(change, dict):
+        return _short(change, width)
     parts = []
-    for key, value in json.loads(change_json).items():
+    for key, value in change.items():
         if isinstance(value, dict) and set(value) == {"from", "to"}:
             value = f"{_short(value['from']) or '—'} → {_short(value['to']) or '—'}"
         else:

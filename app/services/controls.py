@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import select
 
 from app.domain.controls import ControlStatus, normalise_control_id
+from app.domain.text import clean_text
 from app.errors import InvalidInput, NotFound
 from app.store import Store
 from app.store.models import Control
@@ -36,22 +37,21 @@ def get_control(store: Store, control_id: str) -> Control:
     return row
 
 
-def _clean_status(status: str | ControlStatus) -> str:
+def validate_fields(owner: str | None = None, status: str | ControlStatus | None = None,
+                    narrative: str | None = None) -> dict[str, str]:
+    """Check and normalise the analyst's fields; the TUI form calls this before closing."""
     try:
-        return ControlStatus.parse(str(status)).value
+        wanted: dict[str, str] = {}
+        if owner is not None:
+            wanted["owner"] = clean_text(owner, "owner", MAX_OWNER)
+        if status is not None:
+            wanted["status"] = ControlStatus.parse(str(status)).value
+        if narrative is not None:
+            wanted["narrative"] = clean_text(narrative, "narrative", MAX_NARRATIVE,
+                                             multiline=True)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
-
-
-def _clean_text(value: str, field: str, limit: int, single_line: bool) -> str:
-    value = value.strip()
-    if len(value) > limit:
-        raise InvalidInput(f"{field} is too long ({len(value)} characters; at most {limit})")
-    if single_line and any(c in value for c in "\r\n"):
-        raise InvalidInput(f"{field} must be a single line")
-    if any(ord(c) < 32 and c not in "\n\t" for c in value.replace("\r\n", "\n")):
-        raise InvalidInput(f"{field} contains control characters")
-    return value
+    return wanted
 
 
 def update_control(
@@ -68,14 +68,7 @@ def update_control(
     nothing and appends no event.
     """
     cid = _control_id(control_id)
-    wanted: dict[str, str] = {}
-    if owner is not None:
-        wanted["owner"] = _clean_text(owner, "owner", MAX_OWNER, single_line=True)
-    if status is not None:
-        wanted["status"] = _clean_status(status)
-    if narrative is not None:
-        wanted["narrative"] = _clean_text(narrative, "narrative", MAX_NARRATIVE,
-                                          single_line=False)
+    wanted = validate_fields(owner, status, narrative)
     if not wanted:
         raise InvalidInput("nothing to change: give an owner, a status or a narrative")
     with store.write() as tx:

@@ -7,9 +7,10 @@ from pathlib import Path
 
 from app.errors import WorkspaceError
 from app.services.controls import update_control
-from app.services.workspace import open_workspace
+from app.services.workspace import open_workspace, workspace_status
 from app.store import Store, files
 
+DEMO_NAME = "Northwind Lending (demo)"
 DEMO_CONTROLS: dict[str, tuple[str, str, str]] = {
     "GOV-1": ("Head of Compliance", "implemented",
               "GDPR, the EU AI Act and our lending rules are mapped clause by clause. Each new "
@@ -51,12 +52,18 @@ def create_demo(path: Path, *, actor: str, reset: bool = False) -> Store:
     """Create the demo workspace at `path` (or open it if it is there and `reset` is off)."""
     state = files.inspect(path)  # refuses anything that is not a workspace: we never delete it
     if state.exists and not state.empty:
+        store = open_workspace(path, actor=actor)
+        if workspace_status(store).name != DEMO_NAME:
+            store.close()
+            raise WorkspaceError(f"{path} is a workspace but not a demo one; the demo neither "
+                                 "opens nor replaces it — choose another path")
         if not reset:
-            return open_workspace(path, actor=actor)
+            return store
+        store.close()
         files.remove_with_side_files(path)
     elif state.exists:
         raise WorkspaceError(f"{path} exists and is empty; remove it or choose another path")
-    store = open_workspace(path, create=True, actor=actor, name="Northwind Lending (demo)")
+    store = open_workspace(path, create=True, actor=actor, name=DEMO_NAME)
     for control_id, (owner, status, narrative) in DEMO_CONTROLS.items():
         update_control(store, control_id, owner=owner, status=status, narrative=narrative)
     return store

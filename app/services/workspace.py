@@ -12,7 +12,8 @@ from sqlmodel import func, select
 from app import __version__
 from app.domain.clock import Clock, system_clock
 from app.domain.controls import CONTROLS
-from app.errors import InvalidInput
+from app.domain.text import clean_text
+from app.errors import InvalidInput, WorkspaceError
 from app.store import Store, Tx
 from app.store.models import AuditEvent, Clause, Control, Regulation, Workspace
 from app.store.store import DEFAULT_BUSY_TIMEOUT, Mode
@@ -43,11 +44,10 @@ def open_workspace(
 
 def clean_name(name: str) -> str:
     """A workspace name: one line of 1–200 printable characters."""
-    name = name.strip()
-    if not name or len(name) > 200 or any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise InvalidInput(f"invalid workspace name {name!r}: give one line of 1–200 "
-                           "printable characters")
-    return name
+    try:
+        return clean_text(name, "the workspace name", 200, required=True)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
 
 
 def seed_workspace(tx: Tx, name: str, workspace_id: str) -> None:
@@ -88,7 +88,10 @@ class WorkspaceStatus:
 
 def workspace_status(store: Store) -> WorkspaceStatus:
     with store.read() as s:
-        ws = s.exec(select(Workspace)).one()
+        ws = s.exec(select(Workspace)).first()
+        if ws is None:
+            raise WorkspaceError(f"workspace {store.path} is damaged: its workspace record is "
+                                 "missing (run `crosswalk verify`)")
         counts = {
             "controls": s.exec(select(func.count()).select_from(Control)).one(),
             "regulations": s.exec(select(func.count()).select_from(Regulation)).one(),
@@ -99,13 +102,12 @@ def workspace_status(store: Store) -> WorkspaceStatus:
             s.exec(select(Control.status, func.count()).group_by(Control.status)).all()
         )
         head = s.exec(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1)).first()
-        version = s.connection().exec_driver_sql("PRAGMA user_version").scalar_one()
     return WorkspaceStatus(
         workspace=str(store.path),
         name=ws.name,
         workspace_id=ws.id,
         created_at=ws.created_at,
-        schema_version=int(version),
+        schema_version=store.schema_version,
         crosswalk_version=__version__,
         counts=counts,
         control_status=by_status,

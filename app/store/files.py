@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -34,8 +35,19 @@ def readonly_uri(path: Path, *, immutable: bool = False) -> str:
 
 def inspect(path: Path) -> FileState:
     """Look at `path` without writing to it and say whether it can be opened as a workspace."""
-    if path.is_dir():
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise WorkspaceError(f"workspace {path} is a broken symbolic link") from None
+        return FileState(exists=False, empty=True)
+    except OSError as exc:
+        raise WorkspaceError(f"cannot read workspace {path}: {exc.strerror}") from exc
+    if stat.S_ISDIR(mode):
         raise WorkspaceError(f"workspace {path} is a directory, not a workspace file")
+    if not stat.S_ISREG(mode):
+        raise WorkspaceError(f"workspace {path} is not a regular file (a device, pipe or "
+                             "socket cannot hold a workspace)")
     try:
         with path.open("rb") as fh:
             header = fh.read(len(SQLITE_MAGIC))
@@ -58,10 +70,15 @@ def inspect(path: Path) -> FileState:
             app_id = con.execute("PRAGMA application_id").fetchone()[0]
             version = con.execute("PRAGMA user_version").fetchone()[0]
             check = [r[0] for r in con.execute("PRAGMA quick_check(3)")]
+            objects = con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         finally:
             con.close()
     except sqlite3.DatabaseError as exc:
         raise WorkspaceError(f"workspace {path} is corrupt or unreadable ({exc})") from exc
+    if app_id == 0 and version == 0 and objects == 0 and check == ["ok"]:
+        # an SQLite file with nothing in it: a workspace being created by another Crosswalk
+        # right now, or the header a failed creation left; adopt it like an empty file
+        return FileState(exists=True, empty=True)
     if check != ["ok"] and app_id == APPLICATION_ID:
         raise WorkspaceError(
             f"workspace {path} is corrupt ({'; '.join(check)}); restore it from a backup"
@@ -78,6 +95,10 @@ def inspect(path: Path) -> FileState:
     return FileState(exists=True, empty=False, version=version)
 
 
+def folder_writable(path: Path) -> bool:
+    return os.access(path.parent, os.W_OK)
+
+
 def writable(path: Path) -> bool:
     """Can SQLite write the file and create its -wal/-shm beside it?"""
     folder = path.parent
@@ -86,14 +107,22 @@ def writable(path: Path) -> bool:
     return os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
 
 
-def create_private(path: Path) -> None:
-    """Create the (empty) workspace file with mode 0600, making its folder if needed."""
+def create_private(path: Path) -> bool:
+    """Create the (empty) workspace file with mode 0600, making its folder if needed.
+
+    Returns False when an empty regular file was already there (made by the user, or by a
+    second Crosswalk starting at the same moment): it is adopted, privately, not replaced.
+    """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
     except FileExistsError:
-        path.chmod(0o600)  # an empty file the user made: adopt it, privately
-        return
+        fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW)  # inspect() saw a regular file
+        try:
+            os.fchmod(fd, 0o600)
+        finally:
+            os.close(fd)
+        return False
     except OSError as exc:
         raise WorkspaceError(
             f"cannot create workspace {path}: {exc.strerror.lower() if exc.strerror else exc}"
@@ -102,11 +131,31 @@ def create_private(path: Path) -> None:
         os.fchmod(fd, 0o600)
     finally:
         os.close(fd)
+    return True
 
 
 def remove_with_side_files(path: Path) -> None:
     for suffix in ("", *SIDE_FILES):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def empty_again(path: Path) -> None:
+    """Undo a failed creation on an adopted empty file: empty it again — but only while holding
+    SQLite's exclusive lock and only if no schema is in it (another Crosswalk may have created
+    the workspace meanwhile). Closing the last connection removes the side files."""
+    try:
+        con = sqlite3.connect(path, timeout=0.5, isolation_level=None)
+    except sqlite3.Error:
+        return
+    try:
+        con.execute("BEGIN EXCLUSIVE")
+        if con.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0:
+            os.truncate(path, 0)
+        con.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass  # locked or unreadable: leave it as it is rather than risk another's work
+    finally:
+        con.close()
 
 
 def backup(path: Path, version: int, stamp: str) -> Path:

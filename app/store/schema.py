@@ -87,3 +87,17 @@ SCHEMA_VERSION = max(MIGRATIONS)
 def steps(current: int, target: int = SCHEMA_VERSION) -> list[tuple[int, tuple[str, ...]]]:
     """The migrations that bring a file at version `current` to `target`, in order."""
     return [(v, MIGRATIONS[v]) for v in range(current + 1, target + 1)]
+
+
+def expected_objects() -> set[tuple[str, str]]:
+    """(type, name) of every table and index the latest schema has, from a scratch database."""
+    import sqlite3
+
+    con = sqlite3.connect(":memory:")
+    try:
+        for _, statements in steps(0):
+            for sql in statements:
+                con.execute(sql)
+        return set(con.execute("SELECT type, name FROM sqlite_master"))
+    finally:
+        con.close()

@@ -144,6 +144,9 @@ class Store:
             raise WorkspaceError(
                 f"no workspace at {path}; create one with `crosswalk init` or pass --workspace"
             )
+        if state.empty and not create:
+            raise WorkspaceError(f"{path} is empty, not yet a workspace; run `crosswalk init` "
+                                 "to make it one")
         needs_schema = state.empty or state.version < SCHEMA_VERSION
         can_write = files.writable(path)
         if mode == "auto":
@@ -159,8 +162,7 @@ class Store:
                 f"cannot {what} {path}: the file or its folder is read-only"
             )
         fresh = state.empty
-        if fresh:
-            files.create_private(path)
+        made = files.create_private(path) if fresh else False
         engine = _make_engine(path, readonly=(mode == "ro"), busy_timeout=busy_timeout)
         store = cls(path, engine, actor=actor, clock=clock, readonly=(mode == "ro"),
                     busy_timeout=busy_timeout)
@@ -171,15 +173,17 @@ class Store:
                 store._migrate(state.version)
         except BaseException:
             engine.dispose()
-            if fresh:  # leave things as they were: no file, or the user's empty file
+            if made:  # only what this process created is removed: never someone else's file
                 files.remove_with_side_files(path)
-                if state.exists:
-                    path.touch(mode=0o600)
+            elif fresh and not store.created:
+                files.empty_again(path)  # the user's empty file goes back to being empty
             raise
         return store
 
     def _create(self, seed: Callable[[Tx], None] | None) -> None:
         with self.write() as tx:
+            if tx._raw("PRAGMA user_version").scalar_one() != 0:
+                return  # another Crosswalk created it while we waited for the lock
             self._apply(tx, 0)
             if seed is not None:
                 seed(tx)
@@ -258,9 +262,15 @@ class Store:
 
     @contextmanager
     def raw(self) -> Iterator[Callable[..., Any]]:
-        """Raw SQL reads (for verify and counts) in one read transaction."""
+        """Raw SQL reads in one read transaction (one snapshot), with text decoded losslessly
+        (bytes that are not UTF-8 become surrogate escapes), as `verify` needs."""
         with self._translate_errors(), self._engine.connect() as conn:
-            yield conn.exec_driver_sql
+            dbapi = conn.connection.dbapi_connection
+            dbapi.text_factory = _lossless_text
+            try:
+                yield conn.exec_driver_sql
+            finally:
+                dbapi.text_factory = _readable_text
 
     @contextmanager
     def _translate_errors(self) -> Iterator[None]:
@@ -297,13 +307,12 @@ class Store:
                 out[str(record["id"])] = state_digest(record)
         return out
 
-    def current_digests(self) -> dict[tuple[str, str], str]:
-        """Digests of every row of every audited table, as stored now."""
+    def current_digests(self, run: Callable[..., Any]) -> dict[tuple[str, str], str]:
+        """Digests of every row of every audited table, as stored now (inside `raw()`)."""
         out: dict[tuple[str, str], str] = {}
-        with self.raw() as run:
-            for entity in AUDITED:
-                for entity_id, d in self._digests(run, entity).items():
-                    out[(entity, entity_id)] = d
+        for entity in AUDITED:
+            for entity_id, d in self._digests(run, entity).items():
+                out[(entity, entity_id)] = d
         return out
 
     @property
@@ -316,13 +325,20 @@ def _make_engine(path: Path, *, readonly: bool, busy_timeout: float) -> Engine:
     from sqlalchemy import create_engine, event
     from sqlalchemy.pool import QueuePool
 
+    # read-only in a folder we cannot write: SQLite could not make the -shm it needs for a
+    # WAL file, so read the file as immutable (nobody can be writing it without a -wal)
+    immutable = (readonly and not files.folder_writable(path)
+                 and not Path(f"{path}-wal").exists())
+
     def connect() -> sqlite3.Connection:
         if readonly:
-            con = sqlite3.connect(files.readonly_uri(path), uri=True, timeout=busy_timeout,
-                                  check_same_thread=False, isolation_level=None)
+            con = sqlite3.connect(files.readonly_uri(path, immutable=immutable), uri=True,
+                                  timeout=busy_timeout, check_same_thread=False,
+                                  isolation_level=None)
         else:
             con = sqlite3.connect(path, timeout=busy_timeout, check_same_thread=False,
                                   isolation_level=None)
+        con.text_factory = _readable_text
         con.execute("PRAGMA foreign_keys = ON")
         con.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         if not readonly:
@@ -339,6 +355,15 @@ def _make_engine(path: Path, *, readonly: bool, busy_timeout: float) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def _readable_text(raw: bytes) -> str:
+    """Text columns for display: a value that is not UTF-8 (edited by hand) never crashes."""
+    return raw.decode("utf-8", "replace")
+
+
+def _lossless_text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
 
 
 def _user_error(exc: BaseException, path: Path, timeout: float) -> CrosswalkError | None:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import ClassVar
 
-from textual.app import App, SystemCommand
+from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
@@ -25,6 +24,7 @@ class CrosswalkApp(App[None]):
     CSS_PATH = "app.tcss"
     COMMANDS: ClassVar = App.COMMANDS | {CrosswalkCommands}
     MODES: ClassVar = {s.id: s.screen for s in SECTIONS}
+    HORIZONTAL_BREAKPOINTS: ClassVar = [(0, "-narrow"), (100, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [
         *(Binding(s.key, f"app.goto('{s.id}')", s.title, id=f"goto-{s.id}",
                   tooltip=s.description, show=False) for s in SECTIONS),
@@ -42,6 +42,10 @@ class CrosswalkApp(App[None]):
     def on_mount(self) -> None:
         self.sub_title = self.store.path.name if self.show_paths else ""
         self.switch_mode(SECTIONS[0].id)
+        if self.store.migrated_from is not None:
+            self.notify(f"Upgraded from schema v{self.store.migrated_from} to "
+                        f"v{self.store.schema_version}; the old file is kept as "
+                        f"{self.store.backup_path}", title="Workspace upgraded", markup=False)
 
     # ---------------------------------------------------------------- actions
     def action_goto(self, section_id: str) -> None:
@@ -83,11 +87,6 @@ class CrosswalkApp(App[None]):
             display = b.key_display or screen.app.get_key_display(b) or key
             rows.setdefault((b.action, b.description), (rank, display, b.description, b.id or ""))
         return [row[1:] for row in sorted(rows.values())]
-
-    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        yield SystemCommand("Help: keys of this screen", "Every key binding and what it does",
-                            self.action_help)
 
     # ---------------------------------------------------------------- workers
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -18,10 +18,14 @@ class CrosswalkCommands(Provider):
             (f"Go to {s.title}", s.description, partial(app.switch_mode, s.id))
             for s in app.sections  # type: ignore[attr-defined]
         ]
-        seen = {f"goto('{s.id}')" for s in app.sections}  # type: ignore[attr-defined]
+        # the app's system commands already offer these; gotos are listed above
+        seen = {"quit", "command_palette", *(f"goto('{s.id}')" for s in app.sections)}  # type: ignore[attr-defined]
         for active in self.screen.active_bindings.values():
             b = active.binding
-            if not b.description or not active.enabled or b.action.removeprefix("app.") in seen:
+            # the screen's and the app's own actions, not the focused widget's cursor keys
+            mine = active.node is self.screen or active.node is app
+            if (not mine or not b.description or not active.enabled
+                    or b.action.removeprefix("app.") in seen):
                 continue
             seen.add(b.action.removeprefix("app."))
             key = b.key_display or app.get_key_display(b)

@@ -35,3 +35,12 @@ class ControlSaved(Message):
 
     control_id: str
     changed: list[str]
+
+
+@dataclass
+class ControlSaveFailed(Message):
+    """A control edit could not be written; `changes` lets the form reopen with them."""
+
+    control_id: str
+    changes: dict[str, str]
+    error: str

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import json
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.markup import escape
 from textual.widgets import DataTable, Static
 
-from app.services.audit import change_summary, event_count, events
-from app.store.models import AuditEvent
+from app.services.audit import change_summary, event_count, events, parse_change
 from app.tui.screens.base import SectionScreen
 from app.tui.widgets.chain_status import ChainStatus
+
+if TYPE_CHECKING:
+    from app.store.models import AuditEvent
 
 PAGE_SIZE = 100
 
@@ -42,17 +44,22 @@ class AuditLogScreen(SectionScreen):
         table: DataTable[object] = DataTable(id="audit-table", cursor_type="row")
         yield table
         yield Static(id="audit-detail")
-        yield ChainStatus(id="audit-chain")
+        yield ChainStatus(self.store, id="audit-chain")
 
     def on_mount(self) -> None:
+        self.query_one(ChainStatus).verify()
+
+    def build_columns(self) -> None:
+        """Narrow terminals drop the actor column (the detail below names it) and the year."""
         table = self.query_one("#audit-table", DataTable)
+        table.clear(columns=True)
         table.add_column("Seq", key="seq")
         table.add_column("At (UTC)", key="at")
-        table.add_column("Actor", key="actor", width=10)
+        if not self.narrow:
+            table.add_column("Actor", key="actor", width=10)
         table.add_column("Action", key="action")
         table.add_column("ID", key="entity_id", width=8)
         table.add_column("Change", key="change")
-        self.query_one(ChainStatus).verify()
 
     def refresh_data(self) -> None:
         self._total = event_count(self.store)
@@ -64,8 +71,12 @@ class AuditLogScreen(SectionScreen):
         table = self.query_one("#audit-table", DataTable)
         table.clear()
         for e in rows:
-            table.add_row(str(e.seq), e.at.replace("T", " ")[:19], e.actor,
-                          e.action, e.entity_id, change_summary(e.change, 50), key=str(e.seq))
+            at = e.at.replace("T", " ")
+            cells = [str(e.seq), at[5:16] if self.narrow else at[:19]]
+            if not self.narrow:
+                cells.append(e.actor)
+            cells += [e.action, e.entity_id, change_summary(e.change, 50)]
+            table.add_row(*cells, key=str(e.seq))
         page = len(self._pages)
         pages = max(1, -(-self._total // PAGE_SIZE))
         span = f"seq {rows[0].seq}–{rows[-1].seq}" if rows else "no events"
@@ -83,7 +94,7 @@ class AuditLogScreen(SectionScreen):
             return
         seq = int(str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value))
         e = self._rows[seq]
-        change = json.dumps(json.loads(e.change), ensure_ascii=False, indent=None)
+        change = json.dumps(parse_change(e.change), ensure_ascii=False)
         detail.update(
             f"[b]#{e.seq}[/] {escape(e.action)} {escape(e.entity)} {escape(e.entity_id)} "
             f"by {escape(e.actor)} at {e.at}\n"
@@ -118,6 +129,11 @@ class AuditLogScreen(SectionScreen):
     def action_verify(self) -> None:
         """Verify the audit chain now."""
         self.query_one(ChainStatus).verify()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_verify":
+            return self.query_one(ChainStatus).running  # offered only while one runs
+        return True
 
     def action_cancel_verify(self) -> None:
         """Cancel a running verification."""

@@ -25,6 +25,9 @@ class SectionScreen(Screen[None]):
 
     SECTION_ID: ClassVar[str] = ""
     AUTO_FOCUS = "#body DataTable"  # the section's main table, not the sidebar
+    NARROW_BELOW: ClassVar[int] = 100  # terminal columns; matches App.HORIZONTAL_BREAKPOINTS
+
+    _narrow: bool | None = None
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="≡")
@@ -47,6 +50,23 @@ class SectionScreen(Screen[None]):
 
     def on_screen_resume(self, _event: events.ScreenResume) -> None:
         self.reload()
+
+    @property
+    def narrow(self) -> bool:
+        return self.app.size.width < self.NARROW_BELOW
+
+    def on_resize(self, _event: events.Resize) -> None:
+        if self._narrow is not None and self._narrow != self.narrow:
+            self.build_columns()
+            self.reload()
+        self._narrow = self.narrow
+
+    def on_mount(self) -> None:
+        self._narrow = self.narrow
+        self.build_columns()
+
+    def build_columns(self) -> None:
+        """(Re)create the columns of the screen's tables for the current width."""
 
     def reload(self) -> None:
         """`refresh_data`, with a workspace failure shown as a notification, not a crash."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
@@ -15,46 +15,56 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static, Tex
 
 from app.domain.controls import ControlStatus
 from app.errors import CrosswalkError
-from app.services.controls import list_controls, update_control
-from app.store.models import Control
-from app.tui.messages import ControlSaved
+from app.services.controls import list_controls, update_control, validate_fields
+from app.tui.messages import ControlSaved, ControlSaveFailed
 from app.tui.screens.base import SectionScreen
 from app.tui.widgets.status_cell import status_cell
+
+if TYPE_CHECKING:
+    from app.store.models import Control
 
 
 @dataclass(frozen=True, slots=True)
 class ControlEdit:
-    """What the edit form returns: the new values of the analyst's fields."""
+    """What the edit form returns: the fields the user changed, checked, with their new values
+    (sending only those keeps a colleague's concurrent edit of the other fields)."""
 
     control_id: str
-    owner: str
-    status: str
-    narrative: str
+    changes: dict[str, str]
 
 
 class EditControlDialog(ModalScreen[ControlEdit | None]):
-    """Owner, status and narrative of one control; returns the edit, or None on cancel."""
+    """Owner, status and narrative of one control; returns the edit, or None on cancel.
+
+    Values are checked before the form closes, so a mistake never costs the user their text;
+    `draft` refills the form after a save that failed (e.g. the workspace was locked)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "save", "Save", id="control-form-save", priority=True),
         Binding("escape", "cancel", "Cancel", id="control-form-cancel"),
     ]
 
-    def __init__(self, control: Control) -> None:
+    def __init__(self, control: Control, draft: dict[str, str] | None = None) -> None:
         super().__init__()
         self.control = control
+        self.draft = draft or {}
 
     def compose(self) -> ComposeResult:
         c = self.control
+        value = {"owner": c.owner, "status": c.status, "narrative": c.narrative} | self.draft
+        known = value["status"] in {s.value for s in ControlStatus}
         with Vertical(id="control-form"):
             yield Static(f"[b]{c.id}[/] {escape(c.name)}", id="form-title")
             yield Label("Owner")
-            yield Input(c.owner, placeholder="who is accountable", id="owner", max_length=200)
+            yield Input(value["owner"], placeholder="who is accountable", id="owner")
             yield Label("Implementation status")
-            yield Select([(s.label, s.value) for s in ControlStatus], value=c.status,
-                         allow_blank=False, id="status")
+            yield Select([(s.label, s.value) for s in ControlStatus],
+                         value=value["status"] if known else Select.NULL,
+                         allow_blank=not known, prompt="choose a status", id="status")
             yield Label("Narrative — how the control is implemented")
-            yield TextArea(c.narrative, id="narrative", soft_wrap=True, show_line_numbers=False)
+            yield TextArea(value["narrative"], id="narrative", soft_wrap=True,
+                           show_line_numbers=False)
+            yield Static(id="form-error", markup=False)
             with Horizontal(id="form-buttons"):
                 yield Button("Save  ctrl+s", variant="primary", id="save", compact=True)
                 yield Button("Cancel  esc", id="cancel", compact=True)
@@ -66,13 +76,24 @@ class EditControlDialog(ModalScreen[ControlEdit | None]):
             self.action_cancel()
 
     def action_save(self) -> None:
-        """Save the form and close it."""
-        self.dismiss(ControlEdit(
-            control_id=self.control.id,
-            owner=self.query_one("#owner", Input).value,
-            status=str(self.query_one("#status", Select).value),
-            narrative=self.query_one("#narrative", TextArea).text,
-        ))
+        """Check the form; close it with the changes, or say what is wrong and stay open."""
+        status = self.query_one("#status", Select).value
+        entered = {
+            "owner": self.query_one("#owner", Input).value,
+            "status": None if status is Select.NULL else str(status),
+            "narrative": self.query_one("#narrative", TextArea).text,
+        }
+        try:
+            checked = validate_fields(**entered)
+        except CrosswalkError as exc:
+            error = self.query_one("#form-error", Static)
+            error.update(str(exc))
+            error.add_class("-shown")
+            return
+        before = {"owner": self.control.owner, "status": self.control.status,
+                  "narrative": self.control.narrative}
+        changes = {k: v for k, v in checked.items() if v != before[k]}
+        self.dismiss(ControlEdit(self.control.id, changes))
 
     def action_cancel(self) -> None:
         """Close the form without saving."""
@@ -100,11 +121,14 @@ class ControlsScreen(SectionScreen):
             with VerticalScroll(id="control-detail"):
                 yield Static(id="control-text")
 
-    def on_mount(self) -> None:
+    def build_columns(self) -> None:
+        """Narrow terminals keep ID and status; the detail pane names the owner."""
         table = self.query_one("#controls-table", DataTable)
+        table.clear(columns=True)
         table.add_column("ID", key="id", width=5)
         table.add_column("Status", key="status", width=14)
-        table.add_column("Owner", key="owner", width=20)
+        if not self.narrow:
+            table.add_column("Owner", key="owner", width=20)
 
     def refresh_data(self) -> None:
         self._controls = {c.id: c for c in list_controls(self.store)}
@@ -112,7 +136,8 @@ class ControlsScreen(SectionScreen):
         cursor = table.cursor_row
         table.clear()
         for c in self._controls.values():
-            table.add_row(c.id, status_cell(c.status), c.owner or "—", key=c.id)
+            cells = [c.id, status_cell(c.status)] + ([] if self.narrow else [c.owner or "—"])
+            table.add_row(*cells, key=c.id)
         wanted = self._select or self.crosswalk.take_control_to_open()
         self._select = None
         if wanted in self._controls:
@@ -162,19 +187,28 @@ class ControlsScreen(SectionScreen):
             self.app.push_screen(EditControlDialog(c), self._save)
 
     def _save(self, edit: ControlEdit | None) -> None:
-        if edit is not None:
-            self.save_control(edit)
+        if edit is None:
+            return
+        if not edit.changes:
+            self.notify(f"{edit.control_id}: nothing changed")
+            return
+        self.save_control(edit)
 
     @work(thread=True, exit_on_error=False, group="write", description="Saving the control")
     def save_control(self, edit: ControlEdit) -> None:  # thread: post messages only
         try:
-            _row, change = update_control(self.store, edit.control_id, owner=edit.owner,
-                                          status=edit.status, narrative=edit.narrative)
+            _row, change = update_control(self.store, edit.control_id, **edit.changes)
         except CrosswalkError as exc:
-            self.app.call_from_thread(self.app.notify, str(exc), title="Not saved",
-                                      severity="error", markup=False)
+            self.post_message(ControlSaveFailed(edit.control_id, edit.changes, str(exc)))
             return
         self.post_message(ControlSaved(edit.control_id, list(change)))
+
+    def on_control_save_failed(self, message: ControlSaveFailed) -> None:
+        """Tell the user, and give them their form back with what they typed."""
+        self.notify(message.error, title="Not saved", severity="error", markup=False)
+        control = self._controls.get(message.control_id)
+        if control is not None:
+            self.app.push_screen(EditControlDialog(control, draft=message.changes), self._save)
 
     def on_control_saved(self, message: ControlSaved) -> None:
         if message.changed:

@@ -33,19 +33,27 @@ class DashboardScreen(SectionScreen):
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="dashboard"):
             yield Static(id="ws-info")
-            table: DataTable[object] = DataTable(id="dash-controls", cursor_type="row")
-            table.border_title = "Controls"
-            yield table
-            yield ChainStatus(id="dash-chain")
+            yield DataTable(id="dash-controls", cursor_type="row")
+            yield ChainStatus(self.store, id="dash-chain")
 
     def on_mount(self) -> None:
+        self.query_one(ChainStatus).verify()
+
+    def build_columns(self) -> None:
+        """Narrow terminals drop the category column; the table title spells out the
+        GOV/SEC/OPS prefixes instead."""
         table = self.query_one("#dash-controls", DataTable)
+        table.clear(columns=True)
         table.add_column("ID", key="id", width=5)
         table.add_column("Status", key="status")
-        table.add_column("Control", key="name")
-        table.add_column("Owner", key="owner", width=18)
-        table.add_column("Category", key="category")
-        self.query_one(ChainStatus).verify()
+        # narrow: the name takes what is left beside the sidebar, ID, status and owner
+        table.add_column("Control", key="name",
+                         width=max(16, self.app.size.width - 60) if self.narrow else None)
+        table.add_column("Owner", key="owner", width=12 if self.narrow else 18)
+        if not self.narrow:
+            table.add_column("Category", key="category")
+        table.border_title = ("Controls · GOV governance · SEC security · OPS operations"
+                              if self.narrow else "Controls")
 
     def refresh_data(self) -> None:
         st = workspace_status(self.store)
@@ -61,8 +69,10 @@ class DashboardScreen(SectionScreen):
         cursor = table.cursor_row
         table.clear()
         for row in list_controls(self.store):
-            table.add_row(row.id, status_cell(row.status), row.name, row.owner or "—",
-                          SHORT_CATEGORIES[row.category], key=row.id)
+            cells = [row.id, status_cell(row.status), row.name, row.owner or "—"]
+            if not self.narrow:
+                cells.append(SHORT_CATEGORIES.get(row.category, row.category))
+            table.add_row(*cells, key=row.id)
         table.move_cursor(row=cursor)
         chain = self.query_one(ChainStatus)
         if chain.report is not None and chain.report.head != st.audit_head:
@@ -71,6 +81,11 @@ class DashboardScreen(SectionScreen):
     def action_verify(self) -> None:
         """Verify the audit chain now."""
         self.query_one(ChainStatus).verify()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_verify":
+            return self.query_one(ChainStatus).running  # offered only while one runs
+        return True
 
     def action_cancel_verify(self) -> None:
         self.query_one(ChainStatus).cancel()

@@ -15,6 +15,7 @@ from app.tui.messages import VerifyFailed, VerifyFinished, VerifyProgress
 
 if TYPE_CHECKING:
     from app.services.audit import VerifyReport
+    from app.store import Store
 
 
 class VerifyCancelled(Exception):
@@ -38,8 +39,9 @@ class ChainStatus(Vertical):
     ChainStatus.-broken { border: round $error; }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, store: Store, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.store = store
         self.border_title = "Audit chain"
         self.report: VerifyReport | None = None
         self._worker: Worker[None] | None = None
@@ -57,11 +59,11 @@ class ChainStatus(Vertical):
         if self.running:
             return
         self.set_class(True, "-running")
+        self.screen.refresh_bindings()
         self.query_one(ProgressBar).update(progress=0)
         self.query_one("#chain-text", Static).update("verifying the audit chain… (esc cancels)")
-        store = self.app.store  # type: ignore[attr-defined]
-        self._worker = self.app.run_worker(  # type: ignore[assignment]
-            lambda: self._verify(store), thread=True, exclusive=False, exit_on_error=False,
+        self._worker = self.app.run_worker(
+            self._verify, thread=True, exclusive=False, exit_on_error=False,
             group="verify", description="Verifying the audit chain",
         )
 
@@ -69,11 +71,12 @@ class ChainStatus(Vertical):
         if self.running and self._worker is not None:
             self._worker.cancel()
             self.set_class(False, "-running")
+            self.screen.refresh_bindings()
             self.query_one("#chain-text", Static).update("verification cancelled — press v")
             return True
         return False
 
-    def _verify(self, store: object) -> None:  # runs in a thread: post messages only
+    def _verify(self) -> None:  # runs in a thread: post messages only
         worker = get_current_worker()
 
         def progress(done: int, total: int) -> None:
@@ -82,7 +85,7 @@ class ChainStatus(Vertical):
             self.post_message(VerifyProgress(done, total))
 
         try:
-            report = verify(store, on_progress=progress)  # type: ignore[arg-type]
+            report = verify(self.store, on_progress=progress)
         except VerifyCancelled:
             return
         except Exception as exc:
@@ -98,6 +101,7 @@ class ChainStatus(Vertical):
     def on_verify_failed(self, message: VerifyFailed) -> None:
         self.report = None
         self.set_class(False, "-running")
+        self.screen.refresh_bindings()
         self.set_class(False, "-intact")
         self.set_class(True, "-broken")
         self.query_one("#chain-text", Static).update(
@@ -106,6 +110,7 @@ class ChainStatus(Vertical):
     def on_verify_finished(self, message: VerifyFinished) -> None:
         self.report = r = message.report
         self.set_class(False, "-running")
+        self.screen.refresh_bindings()
         self.set_class(r.intact, "-intact")
         self.set_class(not r.intact, "-broken")
         text = self.query_one("#chain-text", Static)

@@ -1,0 +1,33 @@
+"""Checks for text that people type into the workspace (names, owners, narratives).
+
+Control characters and the Unicode bidirectional overrides are refused: they can hide or
+reorder what an auditor reads in a terminal or a report.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _bad_char(c: str, multiline: bool) -> bool:
+    if multiline and c in "\n\t":
+        return False
+    return unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS
+
+
+def clean_text(value: str, field: str, limit: int, *, multiline: bool = False,
+               required: bool = False) -> str:
+    """Strip `value` and check it; raise ValueError with a sentence naming `field`."""
+    value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    if required and not value:
+        raise ValueError(f"{field} is empty")
+    if len(value) > limit:
+        raise ValueError(f"{field} is too long ({len(value):,} characters; at most {limit:,})")
+    if not multiline and "\n" in value:
+        raise ValueError(f"{field} must be a single line")
+    bad = next((c for c in value if _bad_char(c, multiline)), None)
+    if bad is not None:
+        raise ValueError(f"{field} contains a control character (U+{ord(bad):04X})")
+    return value
