@@ -192,3 +192,18 @@ def test_migration_is_announced(v1_workspace: Path, cli) -> None:  # type: ignor
     import json
 
     assert json.loads(r.out)["schema_version"] >= 2
+
+
+def test_concurrent_upgrades_of_an_old_workspace(v1_workspace: Path) -> None:
+    """Several Crosswalks opening the same v1 file at once: one migrates, none fails."""
+    env = {**os.environ, "CROSSWALK_WORKSPACE": str(v1_workspace)}
+    procs = [subprocess.Popen([sys.executable, "-m", "app", "status", "--json"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    results = [(p.wait(timeout=60), *p.communicate()) for p in procs]
+    assert all(code == 0 for code, _out, _err in results), results
+    store = open_workspace(v1_workspace)
+    report = audit.verify(store)
+    migrations = [e for e in audit.events(store, limit=100) if e.action == "workspace.migrate"]
+    assert report.intact and len(migrations) == 1
+    store.close()

@@ -199,6 +199,8 @@ class Store:
             ) from exc
         try:
             with self.write() as tx:
+                if tx._raw("PRAGMA user_version").scalar_one() != version:
+                    return  # another Crosswalk upgraded it while we waited for the lock
                 self._apply(tx, version)
                 ws_id = tx._raw("SELECT id FROM workspace").scalar_one()
                 tx.record("workspace.migrate", "workspace", ws_id, {

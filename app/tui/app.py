@@ -14,7 +14,7 @@ from app.store import Store
 from app.tui.commands import CrosswalkCommands
 from app.tui.screens.dialogs import ErrorDialog
 from app.tui.screens.help import HelpScreen
-from app.tui.sections import SECTIONS, Section
+from app.tui.sections import SECTIONS
 
 
 class CrosswalkApp(App[None]):
@@ -36,7 +36,6 @@ class CrosswalkApp(App[None]):
         super().__init__()
         self.store = store
         self.show_paths = show_paths
-        self.sections: tuple[Section, ...] = SECTIONS
         self._control_to_open: str | None = None
 
     def on_mount(self) -> None:

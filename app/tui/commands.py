@@ -7,6 +7,8 @@ from functools import partial
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from app.tui.sections import SECTIONS
+
 
 class CrosswalkCommands(Provider):
     """Lists "Go to …" for each section and each action bound on the screen it was opened on,
@@ -16,10 +18,10 @@ class CrosswalkCommands(Provider):
         app = self.app
         out: list[tuple[str, str, Callable[[], object]]] = [
             (f"Go to {s.title}", s.description, partial(app.switch_mode, s.id))
-            for s in app.sections  # type: ignore[attr-defined]
+            for s in SECTIONS
         ]
         # the app's system commands already offer these; gotos are listed above
-        seen = {"quit", "command_palette", *(f"goto('{s.id}')" for s in app.sections)}  # type: ignore[attr-defined]
+        seen = {"quit", "command_palette", *(f"goto('{s.id}')" for s in SECTIONS)}
         for active in self.screen.active_bindings.values():
             b = active.binding
             # the screen's and the app's own actions, not the focused widget's cursor keys

@@ -29,9 +29,10 @@ class Sidebar(OptionList):
         self.current = current
 
     def on_mount(self) -> None:
-        sections = self.app.sections  # type: ignore[attr-defined]
-        self.add_options(Option(f"{s.key} {s.title}", id=s.id) for s in sections)
-        self.highlighted = next(i for i, s in enumerate(sections) if s.id == self.current)
+        from app.tui.sections import SECTIONS  # here: sections → screens → sidebar at import
+
+        self.add_options(Option(f"{s.key} {s.title}", id=s.id) for s in SECTIONS)
+        self.highlighted = next(i for i, s in enumerate(SECTIONS) if s.id == self.current)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
