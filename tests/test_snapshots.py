@@ -7,10 +7,12 @@ from __future__ import annotations
 import shutil
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from textual.widgets import DataTable
+from textual.screen import Screen
+from textual.widgets import DataTable, Input
 
 from app.services.controls import update_control
 from app.store import Store
@@ -59,73 +61,56 @@ class TestDashboard:
         assert snap_compare(app, run_before=settle, terminal_size=(120, 36))
 
 
+def script(*steps: str | Callable[[Screen[object]], object]):  # type: ignore[no-untyped-def]
+    """A `run_before`: wait for the workers, then press each key or apply each function to the
+    current screen, settling after every step."""
+    async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
+        await settle(pilot)
+        for step in steps:
+            if isinstance(step, str):
+                await pilot.press(step)
+            else:
+                step(pilot.app.screen)
+            await settle(pilot)
+
+    return run_before
+
+
+def select_ops2(screen: Screen[object]) -> None:
+    screen.query_one("#controls-table", DataTable).move_cursor(row=9)
+
+
+def too_long_owner(screen: Screen[object]) -> None:
+    screen.query_one("#owner", Input).value = "x" * 250
+
+
+SIZES = pytest.mark.parametrize("size", [(120, 36), (80, 24)], ids=["wide", "80x24"])
+
+
 class TestControls:
-    def test_detail(self, snap_compare, tmp_path: Path) -> None:
-        async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-            await settle(pilot)
-            await pilot.press("2")
-            await pilot.pause()
-            pilot.app.screen.query_one("#controls-table", DataTable).move_cursor(row=9)
-
-        assert snap_compare(app_for(tmp_path), run_before=run_before, terminal_size=(120, 36))
-
-    def test_detail_80x24(self, snap_compare, tmp_path: Path) -> None:
-        async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-            await settle(pilot)
-            await pilot.press("2")
-            await pilot.pause()
-
-        assert snap_compare(app_for(tmp_path), run_before=run_before, terminal_size=(80, 24))
-
-    def test_form_error_keeps_the_form_open(self, snap_compare, tmp_path: Path) -> None:
-        async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-            await settle(pilot)
-            await pilot.press("2", "e")
-            await pilot.pause()
-            pilot.app.screen.query_one("#owner").value = "x" * 250
-            await pilot.press("ctrl+s")
-            await pilot.pause()
-
-        assert snap_compare(app_for(tmp_path), run_before=run_before, terminal_size=(100, 30))
+    @SIZES
+    def test_detail(self, snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
+        assert snap_compare(app_for(tmp_path), run_before=script("2", select_ops2),
+                            terminal_size=size)
 
     def test_edit_form_80x24(self, snap_compare, tmp_path: Path) -> None:
-        async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-            await settle(pilot)
-            await pilot.press("2")
-            await pilot.pause()
-            pilot.app.screen.query_one("#controls-table", DataTable).move_cursor(row=9)
-            await pilot.press("e")
-            await pilot.pause()
+        assert snap_compare(app_for(tmp_path), run_before=script("2", select_ops2, "e"),
+                            terminal_size=(80, 24))
 
-        assert snap_compare(app_for(tmp_path), run_before=run_before, terminal_size=(80, 24))
+    def test_form_error_keeps_the_form_open(self, snap_compare, tmp_path: Path) -> None:
+        assert snap_compare(app_for(tmp_path),
+                            run_before=script("2", "e", too_long_owner, "ctrl+s"),
+                            terminal_size=(100, 30))
 
 
 class TestAuditLog:
-    def test_log(self, snap_compare, tmp_path: Path) -> None:
-        async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-            await settle(pilot)
-            await pilot.press("3")
-            await settle(pilot)
-
-        assert snap_compare(app_for(tmp_path), run_before=run_before, terminal_size=(120, 36))
-
-    def test_log_80x24(self, snap_compare, tmp_path: Path) -> None:
-        async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-            await settle(pilot)
-            await pilot.press("3")
-            await settle(pilot)
-
-        assert snap_compare(app_for(tmp_path), run_before=run_before, terminal_size=(80, 24))
+    @SIZES
+    def test_log(self, snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
+        assert snap_compare(app_for(tmp_path), run_before=script("3"), terminal_size=size)
 
     def test_help(self, snap_compare, tmp_path: Path) -> None:
-        async def run_before(pilot) -> None:  # type: ignore[no-untyped-def]
-            await settle(pilot)
-            await pilot.press("3")
-            await settle(pilot)
-            await pilot.press("question_mark")
-            await pilot.pause()
-
-        assert snap_compare(app_for(tmp_path), run_before=run_before, terminal_size=(120, 36))
+        assert snap_compare(app_for(tmp_path), run_before=script("3", "question_mark"),
+                            terminal_size=(120, 36))
 
     def test_error_dialog(self, snap_compare) -> None:
         # the message names the workspace path, so this one lives at a fixed path
