@@ -44,7 +44,7 @@ class Context:
         return settings.workspace_path(self.workspace_flag)
 
     def open(self, *, create: bool = False, write: bool = False,
-             name: str | None = None) -> Store:
+             name: str | None = None, library: bool = True) -> Store:
         """Open the workspace once. Reading commands fall back to read-only access."""
         if self._store is None:
             from app import settings
@@ -57,6 +57,7 @@ class Context:
                 actor=settings.actor(self.actor_flag),
                 busy_timeout=settings.busy_timeout(),
                 name=name,
+                library=library,
             ))
         assert self._store is not None
         return self._store
@@ -125,12 +126,16 @@ def cli(ctx: click.Context, workspace: str | None, actor: str | None, debug: boo
 
 @cli.command()
 @click.option("--name", help="A name for the workspace (default: the file name).")
+@click.option("--bare", is_flag=True, help="Without the bundled GDPR, AI Act and HIPAA "
+              "catalogues and their default mappings.")
 @pass_ctx
-def init(c: Context, name: str | None) -> None:
-    """Create the workspace with the twelve controls (no-op if it exists)."""
+def init(c: Context, name: str | None, bare: bool) -> None:
+    """Create the workspace: the twelve controls and the bundled regulations (no-op if it
+    exists)."""
     from app.services.workspace import clean_name
 
-    store = c.open(create=True, name=clean_name(name) if name is not None else None)
+    store = c.open(create=True, name=clean_name(name) if name is not None else None,
+                   library=not bare)
     if store.created:
         click.echo(f"created workspace {store.path}")
     else:
@@ -291,6 +296,167 @@ def log(c: Context, limit: int, entity: str | None, entity_id: str | None,
     click.echo(table([(str(e.seq), e.at, e.actor, e.action, e.entity_id,
                        change_summary(e.change)) for e in rows],
                      ("SEQ", "AT", "ACTOR", "ACTION", "ID", "CHANGE")))
+
+
+@cli.command("regulations")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@pass_ctx
+def regulations_cmd(c: Context, as_json: bool) -> None:
+    """List the regulations and their versions."""
+    from app.services.regulations import list_regulations
+
+    rows = list_regulations(c.open())
+    if as_json:
+        emit_json([r.as_dict() for r in rows])
+        return
+    click.echo(table([(r.code, r.version_label + (" *" if r.latest else ""), str(r.clauses),
+                       str(r.with_text), str(r.mappings), r.short_title or r.title[:50])
+                      for r in rows],
+                     ("CODE", "VERSION", "CLAUSES", "WITH TEXT", "MAPPINGS", "TITLE")))
+    if rows:
+        click.echo("* latest version")
+
+
+@cli.command("clauses")
+@click.argument("code")
+@click.option("--version", "version", metavar="V", help="A version label (default: latest).")
+@click.option("--ref-prefix", metavar="REF", help="Only this clause and those inside it.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@pass_ctx
+def clauses_cmd(c: Context, code: str, version: str | None, ref_prefix: str | None,
+                as_json: bool) -> None:
+    """List the clauses of a regulation, in document order."""
+    from app.domain.refs import normalise_ref
+    from app.services.regulations import clause_dict, clauses, get_regulation
+
+    store = c.open()
+    reg = get_regulation(store, code, version)
+    assert reg.id is not None
+    rows = clauses(store, reg.id,
+                   ref_prefix=normalise_ref(ref_prefix) if ref_prefix else None)
+    if as_json:
+        emit_json([clause_dict(reg, r) for r in rows])
+        return
+    click.echo(table([(r.ref, r.kind, ("" if r.assessable else "no"), r.title or r.summary)
+                      for r in rows], ("REF", "KIND", "ASSESS", "TITLE / SUMMARY")))
+
+
+@cli.command("clause")
+@click.argument("full_ref", metavar="'CODE REF'")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+def clause_cmd(c: Context, full_ref: str, as_json: bool) -> None:
+    """Show one clause, e.g. crosswalk clause 'GDPR Art. 32(1)(b)'."""
+    from app.services.regulations import (
+        clause_dict,
+        clause_mappings,
+        find_clause,
+        mapping_dict,
+    )
+
+    store = c.open()
+    reg, row = find_clause(store, full_ref)
+    assert row.id is not None
+    maps = clause_mappings(store, row.id)
+    if as_json:
+        emit_json(clause_dict(reg, row, detail=True) | {"mappings": [mapping_dict(m)
+                                                                     for m in maps]})
+        return
+    click.echo(f"{reg.code} {row.ref}  ({row.kind}, {reg.code} version {reg.version_label})")
+    if row.title:
+        click.echo(f"title      {row.title}")
+    if row.summary:
+        click.echo(f"summary    {row.summary}")
+    click.echo(f"assessable {'yes' if row.assessable else 'no'}")
+    attrs = json.loads(row.attributes or "{}")
+    for key, value in attrs.items():
+        click.echo(f"{key:<10} {value}")
+    click.echo("\nText\n" + (row.text or "— not imported yet (import the official document "
+                                           "to fill it in)"))
+    click.echo("\nMappings")
+    for m in maps:
+        flag = f"  [!] {m.flag}" if m.flag else ""
+        click.echo(f"  {m.control_id}  {m.relationship}, strength {m.strength}, {m.coverage}, "
+                   f"{m.review_status}{flag}\n         {m.rationale}")
+    if not maps:
+        click.echo("  none")
+
+
+@cli.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--code", help="Regulation code (needed when the document does not say).")
+@click.option("--title", help="Title, overriding the document's.")
+@click.option("--version", "version", metavar="V", help="Version label, overriding the "
+              "document's.")
+@click.option("--format", "fmt", help="Skip detection: catalog, csv, formex, eurlex-html, "
+              "oscal-json, oscal-xml, ciso-assistant.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as one JSON object.")
+@pass_ctx
+def import_cmd(c: Context, file: Path, code: str | None, title: str | None,
+               version: str | None, fmt: str | None, dry_run: bool, as_json: bool) -> None:
+    """Import a regulation (new, a new version, or the official text of one already here)."""
+    from app.services.imports import check_code, commit_import, plan_import, read_document
+
+    doc = read_document(file, fmt=fmt, code=check_code(code) if code else None, title=title,
+                        version=version)
+    store = c.open(write=not dry_run)
+    plan = plan_import(store, doc)
+    if not dry_run:
+        commit_import(store, plan)
+    if as_json:
+        emit_json(plan.as_dict() | {"committed": not dry_run})
+        return
+    _print_plan(plan, dry_run)
+
+
+def _print_plan(plan: Any, dry_run: bool) -> None:
+    doc = plan.doc
+    kinds = ", ".join(f"{n} {k}" for k, n in doc.count_by_kind().items())
+    verb = {"new": "new regulation", "version": "new version", "fill": "official text for"}
+    click.echo(f"{doc.source_name}: {verb[plan.mode]} {doc.code} {doc.version_label} "
+               f"({doc.source_format})")
+    click.echo(f"  clauses: {kinds}")
+    for w in doc.warnings:
+        click.echo(f"  warning: {w}")
+    if plan.diff is not None:
+        click.echo(f"  against {plan.diff.old_version}: {plan.diff.summary}")
+    if plan.fill is not None:
+        f = plan.fill
+        click.echo(f"  text for {f.placed} clauses ({f.changed} replacing different text); "
+                   f"{f.without_text} clauses get no text; {len(f.unplaced)} unplaced")
+        for ref in f.unplaced[:20]:
+            click.echo(f"    unplaced: {ref}")
+        if len(f.unplaced) > 20:
+            click.echo(f"    … and {len(f.unplaced) - 20} more (see --json)")
+    click.echo("dry run: nothing written" if dry_run else "committed")
+
+
+@cli.command("diff")
+@click.argument("code")
+@click.argument("old")
+@click.argument("new")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@pass_ctx
+def diff_cmd(c: Context, code: str, old: str, new: str, as_json: bool) -> None:
+    """Compare two versions of a regulation: clauses added, removed and changed, and the
+    mappings that hang on changed or removed clauses."""
+    from app.services.versions import diff_versions
+
+    d = diff_versions(c.open(), code, old, new)
+    if as_json:
+        emit_json(d.as_dict())
+        return
+    click.echo(f"{d.code} {d.old_version} → {d.new_version}: {d.summary}")
+    for ref in d.added:
+        click.echo(f"  + {ref}")
+    for ref in d.removed:
+        click.echo(f"  - {ref}")
+    for ch in d.changed:
+        click.echo(f"  ~ {ch.ref} ({ch.what})")
+    for m in d.mappings:
+        click.echo(f"  ! {m.ref} → {m.control_id} ({m.relationship}) hangs on a {m.because} "
+                   "clause")
 
 
 @cli.command()

@@ -25,3 +25,10 @@ class NotFound(CrosswalkError):
 
 class InvalidInput(CrosswalkError):
     """A value given by the user is not acceptable (bad status, bad ref, empty field…)."""
+
+
+class ImportFailed(CrosswalkError):
+    """A file given to an importer cannot be read as what it claims to be.
+
+    The message names the file and, where known, the place: line and column, page, or the
+    path of the offending element."""

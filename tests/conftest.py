@@ -40,6 +40,7 @@ def make_store(path: Path, **kwargs: object) -> Store:
     kwargs.setdefault("actor", "tester")
     kwargs.setdefault("clock", SteppingClock(FIXED_START))
     kwargs.setdefault("workspace_id", FIXED_WORKSPACE_ID)
+    kwargs.setdefault("library", False)  # the bundled library is tested where it matters
     return open_workspace(path, create=True, **kwargs)  # type: ignore[arg-type]
 
 

@@ -38,7 +38,7 @@ SEED_EVENTS = 13  # workspace.create + 12 × control.create
 HEX64 = re.compile(r"[0-9a-f]{64}")
 STATUS_KEYS = {"workspace", "name", "workspace_id", "created_at", "schema_version",
                "crosswalk_version", "counts", "control_status", "audit_head_seq", "audit_head"}
-COUNT_KEYS = {"controls", "regulations", "clauses", "audit_events"}
+COUNT_KEYS = {"controls", "regulations", "clauses", "mappings", "audit_events"}
 CONTROL_KEYS = {"id", "name", "category", "status", "owner"}
 DETAIL_KEYS = CONTROL_KEYS | {"objective", "guidance", "narrative", "updated_at", "updated_by"}
 EVENT_KEYS = {"seq", "at", "actor", "action", "entity", "entity_id", "change", "state_digest",
@@ -144,7 +144,7 @@ def data_home() -> Path:
 @pytest.fixture
 def ws_file(cli: Cli, ws_path: Path) -> Path:
     """A fresh workspace made by `crosswalk --workspace PATH init`."""
-    r = cli("--workspace", str(ws_path), "init")
+    r = cli("--workspace", str(ws_path), "init", "--bare")
     assert r.code == 0, r.err
     return ws_path
 
@@ -160,7 +160,7 @@ def ws(cli: Cli, ws_file: Path) -> Ws:
 # ------------------------------------------------------------------------------------ init
 def test_init_at_workspace_flag_creates_private_seeded_file(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "nested" / "deeper" / "ws.db"
-    r = cli("--workspace", str(path), "init")
+    r = cli("--workspace", str(path), "init", "--bare")
     assert r.code == 0, r.err
     assert r.out == f"created workspace {path}\n"
     assert r.err == ""
@@ -169,7 +169,7 @@ def test_init_at_workspace_flag_creates_private_seeded_file(cli: Cli, tmp_path: 
     assert side_files(path) == []  # WAL checkpointed and removed on close
     st = json.loads(cli("-w", str(path), "status", "--json").out)
     assert st["workspace"] == str(path)
-    assert st["counts"] == {"controls": 12, "regulations": 0, "clauses": 0,
+    assert st["counts"] == {"controls": 12, "regulations": 0, "clauses": 0, "mappings": 0,
                             "audit_events": SEED_EVENTS}
 
 
@@ -244,7 +244,7 @@ def test_status_json_shape(ws: Ws, ws_file: Path) -> None:
     assert ISO_UTC.fullmatch(st["created_at"])
     assert st["schema_version"] == SCHEMA_VERSION
     assert st["crosswalk_version"] == __version__
-    assert st["counts"] == {"controls": 12, "regulations": 0, "clauses": 0,
+    assert st["counts"] == {"controls": 12, "regulations": 0, "clauses": 0, "mappings": 0,
                             "audit_events": SEED_EVENTS}
     assert st["control_status"] == {"not-started": 12}
     assert st["audit_head_seq"] == SEED_EVENTS
@@ -773,13 +773,17 @@ def test_demo_creates_default_demo_workspace(cli: Cli) -> None:
     st = json.loads(cli("-w", str(path), "status", "--json").out)
     assert st["name"] == "Northwind Lending (demo)"
     assert st["control_status"] == DEMO_STATUS
-    assert st["counts"]["audit_events"] == SEED_EVENTS + 12
+    c = st["counts"]
+    assert c["regulations"] == 3 and c["clauses"] > 2000 and c["mappings"] > 100
+    library = c["regulations"] + c["clauses"] + c["mappings"]  # one event each
+    assert c["audit_events"] == SEED_EVENTS + library + 12
     controls = json.loads(cli("-w", str(path), "controls", "--json").out)
     assert all(c["owner"] for c in controls)
     gov1 = next(c for c in controls if c["id"] == "GOV-1")
     assert (gov1["owner"], gov1["status"]) == ("Head of Compliance", "implemented")
     v = cli("-w", str(path), "verify")
-    assert v.code == 0 and v.out.startswith("audit chain intact: 25 events, head ")
+    assert v.code == 0 and v.out.startswith(
+        f"audit chain intact: {SEED_EVENTS + library + 12} events, head ")
 
 
 def test_demo_again_opens_the_same_one_and_reset_recreates_it(cli: Cli) -> None:
@@ -796,7 +800,7 @@ def test_demo_again_opens_the_same_one_and_reset_recreates_it(cli: Cli) -> None:
     assert reset.out == f"demo workspace ready: {path}\n"
     second = json.loads(cli("-w", str(path), "status", "--json").out)
     assert second["workspace_id"] != first["workspace_id"]
-    assert second["counts"]["audit_events"] == SEED_EVENTS + 12
+    assert second["counts"]["audit_events"] == first["counts"]["audit_events"]
     assert second["control_status"] == DEMO_STATUS
     assert cli("-w", str(path), "verify").code == 0
     assert side_files(path) == []
@@ -938,7 +942,7 @@ def test_exe_init_and_status_json(crosswalk_exe: Exe, tmp_path: Path) -> None:
 def test_exe_set_and_verify(crosswalk_exe: Exe, tmp_path: Path) -> None:
     path = tmp_path / "exe.db"
     env = {"CROSSWALK_WORKSPACE": str(path)}
-    assert crosswalk_exe("init", env=env).code == 0
+    assert crosswalk_exe("init", "--bare", env=env).code == 0
     s = crosswalk_exe("control", "set", "ops2", "--narrative-file", "-", env=env,
                       input="Piped in.\n")
     assert s.code == 0, s.err
@@ -960,7 +964,7 @@ def test_exe_help_lists_every_command(crosswalk_exe: Exe) -> None:
     assert r.code == 0, r.err
     listed = re.findall(r"^  ([a-z-]+)\s", r.out.split("Commands:", 1)[1], flags=re.M)
     assert set(listed) == {"init", "status", "controls", "control", "verify", "log", "tui",
-                           "demo"}
+                           "demo", "regulations", "clauses", "clause", "import", "diff"}
     for option in ("--workspace", "--actor", "--debug", "--version"):
         assert option in r.out
 

@@ -54,7 +54,7 @@ def test_concurrent_first_runs_create_one_workspace(tmp_path: Path) -> None:
     """Six `crosswalk init` started at once: one creates, the others open; nothing is lost."""
     path = tmp_path / "cc.db"
     env = {**os.environ, "CROSSWALK_WORKSPACE": str(path)}
-    procs = [subprocess.Popen([sys.executable, "-m", "app", "init"], env=env,
+    procs = [subprocess.Popen([sys.executable, "-m", "app", "init", "--bare"], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for _ in range(6)]
     results = [(p.wait(timeout=60), *p.communicate()) for p in procs]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -167,7 +168,7 @@ def test_new_tables_work_after_migration(migrated: Store, v1_workspace: Path) ->
     assert parents == [("Art. 32", None), ("Art. 32(1)", "Art. 32")]
     status = workspace_status(migrated)
     assert status.schema_version == SCHEMA_VERSION
-    assert status.counts == {"controls": 12, "regulations": 1, "clauses": 2,
+    assert status.counts == {"controls": 12, "regulations": 1, "clauses": 2, "mappings": 0,
                              "audit_events": V1_EVENTS + 1 + 3 + 1}
     report = audit.verify(migrated)
     assert report.intact and report.events == V1_EVENTS + 5
@@ -288,3 +289,26 @@ def test_retry_after_a_failed_migration_in_the_same_second(
     monkeypatch.undo()
     with open_v1(v1_workspace) as s:
         assert s.migrated_from == 1
+
+
+def test_v2_workspace_with_clauses_migrates_and_stays_verifiable(tmp_path: Path) -> None:
+    """Columns added by a migration change every stored row; the migration records that."""
+    target = tmp_path / "v2.db"
+    shutil.copyfile(DATA / "workspace-v2.db", target)
+    store = open_workspace(target)
+    assert store.migrated_from == 2
+    report = audit.verify(store)
+    assert report.intact, report.problems[:3]
+    actions = [e.action for e in audit.events(store, limit=100)]
+    assert actions.count("clause.migrate") == 6 and actions.count("regulation.migrate") == 1
+    from sqlmodel import select
+
+    from app.store.models import Clause
+
+    with store.read() as s:
+        rows = s.exec(select(Clause).order_by(Clause.position)).all()
+    assert [c.ref for c in rows] == ["Art. 1", "Art. 1(1)", "Art. 1(2)", "Art. 1(2)(a)",
+                                     "Art. 1(2)(b)", "Recital 1"]
+    assert rows[1].text == "This Regulation applies to test systems."
+    assert all(c.attributes == "{}" for c in rows)
+    store.close()

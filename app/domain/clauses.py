@@ -22,6 +22,7 @@ class ClauseNode:
     text: str = ""
     summary: str = ""
     assessable: bool = True
+    attributes: dict[str, str] = field(default_factory=dict)
     children: list[ClauseNode] = field(default_factory=list)
 
     def walk(self, parent: ClauseNode | None = None) -> Iterator[tuple[ClauseNode | None,
@@ -44,8 +45,18 @@ class RegulationDoc:
     source_name: str = ""
     source_sha256: str = ""
     source_format: str = ""
+    short_title: str = ""
+    identifiers: dict[str, str] = field(default_factory=dict)
+    attribution: str = ""
     clauses: list[ClauseNode] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def walk(self) -> Iterator[tuple[ClauseNode | None, ClauseNode]]:
         for top in self.clauses:
             yield from top.walk()
+
+    def count_by_kind(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for _, node in self.walk():
+            counts[node.kind] = counts.get(node.kind, 0) + 1
+        return counts

@@ -15,7 +15,7 @@ from app.domain.controls import CONTROLS
 from app.domain.text import clean_text
 from app.errors import InvalidInput, WorkspaceError
 from app.store import Store, Tx
-from app.store.models import AuditEvent, Clause, Control, Regulation, Workspace
+from app.store.models import AuditEvent, Clause, Control, Mapping, Regulation, Workspace
 from app.store.store import DEFAULT_BUSY_TIMEOUT, Mode
 
 
@@ -29,14 +29,20 @@ def open_workspace(
     busy_timeout: float = DEFAULT_BUSY_TIMEOUT,
     name: str | None = None,
     workspace_id: str | None = None,
+    library: bool = True,
 ) -> Store:
     """Open the workspace at `path`; with `create`, a missing one is created and seeded with
-    the twelve controls in a single audited transaction. `workspace_id` (default: a random
+    the twelve controls and (unless `library` is off) the bundled regulations with their
+    default mappings, in a single audited transaction. `workspace_id` (default: a random
     UUID) and `clock` make reproducible workspaces for tests and snapshots."""
     label = name or Path(path).stem
 
     def seed(tx: Tx) -> None:
         seed_workspace(tx, label, workspace_id or uuid.uuid4().hex)
+        if library:
+            from app.services.library import load_library
+
+            load_library(tx)
 
     return Store.open(path, create=create, mode=mode, actor=actor, clock=clock,
                       busy_timeout=busy_timeout, seed=seed)
@@ -96,6 +102,7 @@ def workspace_status(store: Store) -> WorkspaceStatus:
             "controls": s.exec(select(func.count()).select_from(Control)).one(),
             "regulations": s.exec(select(func.count()).select_from(Regulation)).one(),
             "clauses": s.exec(select(func.count()).select_from(Clause)).one(),
+            "mappings": s.exec(select(func.count()).select_from(Mapping)).one(),
             "audit_events": s.exec(select(func.count()).select_from(AuditEvent)).one(),
         }
         by_status = dict(

@@ -56,6 +56,9 @@ class Regulation(SQLModel, table=True):
     source_sha256: str = ""
     source_format: str = ""
     imported_at: str
+    short_title: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    identifiers: str = Field(default="{}", sa_column_kwargs={"server_default": "{}"})
+    attribution: str = Field(default="", sa_column_kwargs={"server_default": ""})
 
 
 class Clause(SQLModel, table=True):
@@ -78,6 +81,33 @@ class Clause(SQLModel, table=True):
     summary: str = ""
     assessable: bool = True
     text_hash: str = ""
+    attributes: str = Field(default="{}", sa_column_kwargs={"server_default": "{}"})
+
+
+class Mapping(SQLModel, table=True):
+    """A clause → control edge with its OSCAL relationship, rationale and review trail."""
+
+    __tablename__ = "mapping"
+    __table_args__ = (
+        UniqueConstraint("clause_id", "control_id", name="uq_mapping"),
+        Index("ix_mapping_control", "control_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    clause_id: int = Field(foreign_key="clause.id")
+    control_id: str = Field(foreign_key="control.id")
+    relationship: str
+    matching: str
+    strength: int
+    coverage: str
+    rationale: str
+    author: str
+    review_status: str = "draft"
+    reviewed_by: str | None = None
+    reviewed_at: str | None = None
+    flag: str = ""  # why it needs a look (e.g. its clause changed in a new version), else ""
+    created_at: str
+    updated_at: str
 
 
 class AuditEvent(SQLModel, table=True):
@@ -99,4 +129,4 @@ class AuditEvent(SQLModel, table=True):
 
 
 # Tables whose rows `verify` compares with the chain's state digests; entity name = table name.
-AUDITED: tuple[str, ...] = ("workspace", "control", "regulation", "clause")
+AUDITED: tuple[str, ...] = ("workspace", "control", "regulation", "clause", "mapping")

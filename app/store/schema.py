@@ -79,6 +79,31 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         )""",
         "CREATE INDEX ix_clause_parent ON clause (parent_id)",
     ),
+    3: (
+        "ALTER TABLE regulation ADD COLUMN short_title VARCHAR NOT NULL DEFAULT ''",
+        "ALTER TABLE regulation ADD COLUMN identifiers VARCHAR NOT NULL DEFAULT '{}'",
+        "ALTER TABLE regulation ADD COLUMN attribution VARCHAR NOT NULL DEFAULT ''",
+        "ALTER TABLE clause ADD COLUMN attributes VARCHAR NOT NULL DEFAULT '{}'",
+        """CREATE TABLE mapping (
+            id INTEGER NOT NULL PRIMARY KEY,
+            clause_id INTEGER NOT NULL REFERENCES clause (id),
+            control_id VARCHAR NOT NULL REFERENCES control (id),
+            relationship VARCHAR NOT NULL,
+            matching VARCHAR NOT NULL,
+            strength INTEGER NOT NULL,
+            coverage VARCHAR NOT NULL,
+            rationale VARCHAR NOT NULL,
+            author VARCHAR NOT NULL,
+            review_status VARCHAR NOT NULL,
+            reviewed_by VARCHAR,
+            reviewed_at VARCHAR,
+            flag VARCHAR NOT NULL,
+            created_at VARCHAR NOT NULL,
+            updated_at VARCHAR NOT NULL,
+            CONSTRAINT uq_mapping UNIQUE (clause_id, control_id)
+        )""",
+        "CREATE INDEX ix_mapping_control ON mapping (control_id)",
+    ),
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -201,6 +201,7 @@ class Store:
             with self.write() as tx:
                 if tx._raw("PRAGMA user_version").scalar_one() != version:
                     return  # another Crosswalk upgraded it while we waited for the lock
+                before = {t: _columns(tx, t) for t in AUDITED}
                 self._apply(tx, version)
                 ws_id = tx._raw("SELECT id FROM workspace").scalar_one()
                 tx.record("workspace.migrate", "workspace", ws_id, {
@@ -208,6 +209,12 @@ class Store:
                     "to_version": SCHEMA_VERSION,
                     "backup": self.backup_path.name,
                 })
+                # rows of tables that gained columns now have a new stored state: record it
+                for table, cols in before.items():
+                    if cols and cols != _columns(tx, table):
+                        ids = [r[0] for r in tx._raw(f"SELECT id FROM {table} ORDER BY id")]
+                        tx.record_many(f"{table}.migrate", table,
+                                       [(i, {"to_version": SCHEMA_VERSION}) for i in ids])
         except CrosswalkError:
             raise
         except Exception as exc:
@@ -357,6 +364,10 @@ def _make_engine(path: Path, *, readonly: bool, busy_timeout: float) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def _columns(tx: Tx, table: str) -> list[str]:
+    return [row[1] for row in tx._raw(f"PRAGMA table_info({table})")]
 
 
 def _readable_text(raw: bytes) -> str:

@@ -1,0 +1,258 @@
+"""Importing a regulation from a file: detect the format, parse it (pure importers), plan what
+it will do to the workspace, and commit the plan in one audited transaction.
+
+What an import does depends on what the workspace already has:
+
+- **new** — no regulation with this code: it is added;
+- **version** — the code exists with other versions: it is added beside them, diffed against
+  the latest, and the latest's mappings are carried over by ref (those on changed clauses are
+  flagged for review);
+- **fill** — the same code and version exists (e.g. the bundled GDPR, then its official Formex
+  XML): the text of the existing clauses is filled in by ref, and every ref the document has
+  but the workspace lacks is reported as unplaced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlmodel import select
+
+from app.domain.clauses import RegulationDoc, text_hash
+from app.errors import ImportFailed, InvalidInput, NotFound
+from app.importers.source import read_bytes, sniff_format
+from app.services.regulations import get_regulation, insert_mappings, insert_regulation
+from app.services.versions import VersionDiff, diff_against
+from app.store import Store, Tx
+from app.store.models import Clause, Mapping, Regulation
+
+FORMATS = ("catalog", "csv", "formex", "eurlex-html", "oscal-json", "oscal-xml",
+           "ciso-assistant")
+Mode = Literal["new", "version", "fill"]
+
+
+def read_document(path: Path, *, fmt: str | None = None, code: str | None = None,
+                  title: str | None = None, version: str | None = None) -> RegulationDoc:
+    """Parse `path` into a clause tree, detecting its format unless `fmt` is given."""
+    data = read_bytes(path)
+    fmt = fmt or sniff_format(path, data[:4096])
+    if fmt not in FORMATS:
+        raise ImportFailed(
+            f"cannot tell what kind of document {path} is; give --format (one of: "
+            f"{', '.join(FORMATS)})" if fmt is None or fmt == "xml" else
+            f"unknown format {fmt!r}; use one of: {', '.join(FORMATS)}")
+    doc = _parse(fmt, data, path, code=code, title=title, version=version)
+    doc.source_name = path.name
+    doc.source_sha256 = hashlib.sha256(data).hexdigest()
+    doc.code = (code or doc.code or "").strip().upper()
+    if title:
+        doc.title = title
+    if version:
+        doc.version_label = version
+        doc.effective_date = doc.effective_date or None
+    if not doc.version_label:
+        raise ImportFailed(f"{path}: the document does not say which version it is; give "
+                           "--version")
+    return doc
+
+
+def _parse(fmt: str, data: bytes, path: Path, *, code: str | None, title: str | None,
+           version: str | None) -> RegulationDoc:
+    if fmt == "catalog":
+        from app.importers.catalog import parse_catalog
+
+        return parse_catalog(data, path)
+    if fmt == "formex":
+        from app.importers.formex import parse_formex
+
+        return parse_formex(data, path, code=code)
+    if fmt == "eurlex-html":
+        from app.importers.eurlex_html import parse_eurlex_html
+
+        return parse_eurlex_html(data, path, code=code)
+    if fmt == "csv":
+        from app.importers.csv_table import parse_csv
+
+        if not code:
+            raise ImportFailed(f"{path}: a CSV file does not name its regulation; give --code "
+                               "(and --title, --version)")
+        return parse_csv(data, path, code=code, title=title or code, version=version or "1")
+    if fmt == "oscal-json":
+        from app.importers.oscal_catalog import parse_oscal_json
+
+        return parse_oscal_json(data, path, code=code)
+    if fmt == "oscal-xml":
+        from app.importers.oscal_catalog import parse_oscal_xml
+
+        return parse_oscal_xml(data, path, code=code)
+    from app.importers.ciso_assistant import parse_ciso_library
+
+    return parse_ciso_library(data, path)
+
+
+@dataclass(slots=True)
+class FillReport:
+    """What filling in the official text will do."""
+
+    placed: int = 0  # clauses of the workspace that get text
+    changed: int = 0  # of those, clauses whose text was already there and differs
+    unplaced: list[str] = field(default_factory=list)  # refs in the document, not in the workspace
+    without_text: int = 0  # clauses of the workspace the document gives no text for
+
+
+@dataclass(slots=True)
+class ImportPlan:
+    doc: RegulationDoc
+    mode: Mode
+    target_id: int | None = None  # fill: the version filled; version: the latest, diffed
+    diff: VersionDiff | None = None
+    fill: FillReport | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "code": self.doc.code, "version_label": self.doc.version_label,
+            "title": self.doc.title, "mode": self.mode, "source_name": self.doc.source_name,
+            "sha256": self.doc.source_sha256, "format": self.doc.source_format,
+            "clauses_by_kind": self.doc.count_by_kind(), "warnings": list(self.doc.warnings),
+        }
+        if self.diff is not None:
+            out["diff"] = self.diff.as_dict()
+        if self.fill is not None:
+            out["fill"] = {"placed": self.fill.placed, "changed": self.fill.changed,
+                           "unplaced": self.fill.unplaced,
+                           "without_text": self.fill.without_text}
+        return out
+
+
+def _identify(store: Store, doc: RegulationDoc) -> str:
+    """The code: given, or that of an existing regulation with the same CELEX/ELI/CFR id."""
+    if doc.code:
+        return doc.code
+    ids = set(doc.identifiers.items())
+    with store.read() as s:
+        for reg in s.exec(select(Regulation)).all():
+            if ids & set(json.loads(reg.identifiers or "{}").items()):
+                return reg.code
+    raise ImportFailed(f"{doc.source_name}: the workspace has no regulation with this "
+                       "document's identifiers; give --code to import it as a new one")
+
+
+def plan_import(store: Store, doc: RegulationDoc) -> ImportPlan:
+    """Decide what importing `doc` will do; reads the workspace, writes nothing."""
+    doc.code = _identify(store, doc)
+    try:
+        latest = get_regulation(store, doc.code)
+    except NotFound:
+        return ImportPlan(doc, "new")
+    assert latest.id is not None
+    try:
+        same = get_regulation(store, doc.code, doc.version_label)
+    except NotFound:
+        return ImportPlan(doc, "version", latest.id, diff=diff_against(store, latest.id, doc))
+    assert same.id is not None
+    return ImportPlan(doc, "fill", same.id, fill=_plan_fill(store, same.id, doc))
+
+
+def _plan_fill(store: Store, regulation_id: int, doc: RegulationDoc) -> FillReport:
+    with store.read() as s:
+        existing = {c.ref: c.text for c in s.exec(
+            select(Clause).where(Clause.regulation_id == regulation_id)).all()}
+    report = FillReport()
+    given: set[str] = set()
+    for _, node in doc.walk():
+        if node.ref not in existing:
+            if node.text or node.kind not in ("chapter", "section"):
+                report.unplaced.append(node.ref)
+            continue
+        if node.text:
+            given.add(node.ref)
+            report.placed += 1
+            if existing[node.ref] and existing[node.ref] != node.text:
+                report.changed += 1
+    report.without_text = sum(1 for ref, text in existing.items()
+                              if ref not in given and not text)
+    return report
+
+
+def commit_import(store: Store, plan: ImportPlan,
+                  on_progress: Callable[[str], None] | None = None) -> int:
+    """Carry out the plan in one audited transaction; returns the regulation version's id."""
+    with store.write() as tx:
+        if plan.mode == "fill":
+            assert plan.target_id is not None
+            _fill(tx, plan.target_id, plan.doc)
+            return plan.target_id
+        reg = insert_regulation(tx, plan.doc)
+        assert reg.id is not None
+        if plan.mode == "version" and plan.target_id is not None and plan.diff is not None:
+            if on_progress:
+                on_progress("carrying mappings over")
+            carry_mappings(tx, plan.target_id, reg.id, plan.diff)
+        return reg.id
+
+
+def _fill(tx: Tx, regulation_id: int, doc: RegulationDoc) -> None:
+    rows = {c.ref: c for c in tx.session.exec(
+        select(Clause).where(Clause.regulation_id == regulation_id)).all()}
+    updated: list[tuple[int, dict[str, Any]]] = []
+    for _, node in doc.walk():
+        row = rows.get(node.ref)
+        if row is None or not node.text or row.text == node.text:
+            continue
+        change = {"text": {"from": row.text_hash or None, "to": text_hash(node.text)},
+                  "source_sha256": doc.source_sha256}
+        row.text, row.text_hash = node.text, text_hash(node.text)
+        if node.title and not row.title:
+            row.title = node.title
+        tx.session.add(row)
+        assert row.id is not None
+        updated.append((row.id, change))
+    tx.record_many("clause.update", "clause", updated)
+    reg = tx.session.get(Regulation, regulation_id)
+    assert reg is not None
+    reg.source_name, reg.source_sha256 = doc.source_name, doc.source_sha256
+    reg.source_format = doc.source_format
+    tx.session.add(reg)
+    tx.record("regulation.update", "regulation", regulation_id, {
+        "source_name": doc.source_name, "source_sha256": doc.source_sha256,
+        "texts_filled": len(updated)})
+
+
+def carry_mappings(tx: Tx, from_id: int, to_id: int, diff: VersionDiff) -> int:
+    """Copy the mappings of version `from_id` to `to_id` by ref. Those on changed clauses are
+    flagged for review; those on removed clauses stay with the old version only."""
+    from app.importers.mapping_file import MappingSpec
+
+    changed = {c.ref: c.what for c in diff.changed}
+    rows = tx.session.exec(select(Clause.ref, Mapping).join(
+        Mapping, Mapping.clause_id == Clause.id).where(Clause.regulation_id == from_id)).all()
+    removed = set(diff.removed)
+    groups: dict[tuple[str, str], list[MappingSpec]] = {}
+    flags: dict[str, str] = {}
+    for ref, m in rows:
+        if ref in removed:
+            continue
+        spec = MappingSpec(ref, m.control_id, m.relationship, m.matching, m.strength,
+                           m.coverage, m.rationale)
+        status = m.review_status
+        if ref in changed:  # a changed clause puts its mappings back to draft, flagged
+            flags[ref] = (f"{changed[ref]} changed in version {diff.new_version}: review this "
+                          "mapping")
+            status = "draft"
+        groups.setdefault((m.author, status), []).append(spec)
+    return sum(insert_mappings(tx, to_id, specs, author=author, review_status=status,
+                               flags=flags) for (author, status), specs in groups.items())
+
+
+def check_code(code: str) -> str:
+    from app.domain.refs import validate_code
+
+    try:
+        return validate_code(code.strip().upper())
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
