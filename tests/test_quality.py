@@ -71,3 +71,23 @@ def test_python_dash_m_app_runs() -> None:
     p = subprocess.run([sys.executable, "-m", "app", "--version"], capture_output=True,
                        text=True, cwd=ROOT, check=False)
     assert p.returncode == 0 and p.stdout.startswith("crosswalk, version "), p.stderr
+
+
+def test_catalog_json_schema_is_current() -> None:
+    """regulations/catalog.schema.json is generated from the pydantic models; regenerate with
+    `python -c "import json; from app.importers.catalog import json_schema; …"` (see README)."""
+    import json
+
+    from app.importers.catalog import json_schema
+
+    on_disk = json.loads((ROOT / "regulations" / "catalog.schema.json").read_text())
+    assert on_disk == json_schema()
+
+
+def test_every_app_package_is_listed_for_the_wheel() -> None:
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+                 ["packages"])
+    found = {".".join(p.relative_to(ROOT).parts[:-1]) for p in (ROOT / "app").rglob(
+        "__init__.py")}
+    assert found <= listed, found - listed
+    assert {"app.bundled.regulations", "app.bundled.mappings"} <= listed

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import pytest
 from textual.screen import Screen
-from textual.widgets import DataTable, Input
+from textual.widgets import DataTable, Input, Select, Tree
 
 from app.services.controls import update_control
 from app.store import Store
 from app.tui.app import CrosswalkApp, make_app
+from app.tui.screens.import_dialogs import FilePickerDialog
 from tests.conftest import make_store
 
 
@@ -32,7 +33,10 @@ def demo_like(path: Path) -> Store:
 
 
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
-    await pilot.app.workers.wait_for_complete()
+    """Wait for our workers (not DirectoryTree's never-ending loader), then for the UI."""
+    ours = [w for w in pilot.app.workers if w.name != "_loader"]
+    if ours:  # wait_for_complete([]) would wait for every worker, the loader included
+        await pilot.app.workers.wait_for_complete(ours)
     await pilot.pause()
 
 
@@ -106,10 +110,10 @@ class TestControls:
 class TestAuditLog:
     @SIZES
     def test_log(self, snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
-        assert snap_compare(app_for(tmp_path), run_before=script("3"), terminal_size=size)
+        assert snap_compare(app_for(tmp_path), run_before=script("4"), terminal_size=size)
 
     def test_help(self, snap_compare, tmp_path: Path) -> None:
-        assert snap_compare(app_for(tmp_path), run_before=script("3", "question_mark"),
+        assert snap_compare(app_for(tmp_path), run_before=script("4", "question_mark"),
                             terminal_size=(120, 36))
 
     def test_error_dialog(self, snap_compare) -> None:
@@ -127,3 +131,104 @@ class TestAuditLog:
             await settle(pilot)
 
         assert snap_compare(app_for(folder), run_before=run_before, terminal_size=(100, 30))
+
+
+def library_app(path: Path) -> CrosswalkApp:
+    return make_app(make_store(path, library=True), show_paths=False)
+
+
+def choose(code: str) -> Callable[[Screen[object]], object]:
+    def pick(screen: Screen[object]) -> None:
+        select = screen.query_one("#reg-select", Select)
+        select.value = next(v for label, v in select._options if str(label).startswith(code))
+
+    return pick
+
+
+def expand_chapter(number: int) -> Callable[[Screen[object]], object]:
+    def expand(screen: Screen[object]) -> None:
+        tree = screen.query_one("#clause-tree", Tree)
+        node = tree.root.children[number]
+        node.expand()
+        tree.move_cursor(node)
+
+    return expand
+
+
+def fixed_folder(name: str) -> Path:
+    """Dialogs show paths, so these snapshots use a folder whose path never changes."""
+    folder = Path(tempfile.gettempdir()) / f"crosswalk-snapshot-{name}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
+POLICY_V1 = """schema: crosswalk-catalog/1
+regulation: {code: POLICY, title: Internal model risk policy, version_label: '2025'}
+clauses:
+- {ref: P-1, kind: section, title: Inventory, text: Every model is registered.}
+- {ref: P-2, kind: section, title: Validation, text: Models are validated before use.}
+"""
+POLICY_V2 = """schema: crosswalk-catalog/1
+regulation: {code: POLICY, title: Internal model risk policy, version_label: '2026'}
+clauses:
+- {ref: P-1, kind: section, title: Inventory, text: Every model and data set is registered.}
+- {ref: P-3, kind: section, title: Monitoring, text: Models in production are monitored.}
+"""
+
+
+class TestRegulations:
+    @SIZES
+    def test_tree(self, snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
+        assert snap_compare(library_app(tmp_path / "ws.db"),
+                            run_before=script("3", choose("GDPR"), expand_chapter(2), "down",
+                                              "down"),
+                            terminal_size=size)
+
+    def test_filter(self, snap_compare, tmp_path: Path) -> None:
+        assert snap_compare(library_app(tmp_path / "ws.db"),
+                            run_before=script("3", choose("GDPR"), "slash", *"breach"),
+                            terminal_size=(120, 36))
+
+    def test_hipaa_requirement_attributes(self, snap_compare, tmp_path: Path) -> None:
+        assert snap_compare(library_app(tmp_path / "ws.db"),
+                            run_before=script("3", choose("HIPAA"), "slash",
+                                              *"164.308(a)(1)(ii)"),
+                            terminal_size=(120, 36))
+
+    def test_import_plan(self, snap_compare) -> None:
+        folder = fixed_folder("import")
+        (folder / "policy.yaml").write_text(POLICY_V1, encoding="utf-8")
+
+        def path(screen: Screen[object]) -> None:
+            box = screen.query_one("#file-path", Input)
+            box.value = str(folder / "policy.yaml")
+            box.focus()
+
+        assert snap_compare(make_app(make_store(folder / "ws.db"), show_paths=False),
+                            run_before=script("3", "i", path, "enter"),
+                            terminal_size=(100, 30))
+
+    def test_file_picker(self, snap_compare) -> None:
+        folder = fixed_folder("picker")
+        for name in ("gdpr.xml", "policy.csv", "catalog.json"):
+            (folder / name).write_text("x", encoding="utf-8")
+        app = make_app(make_store(folder / "ws.db"), show_paths=False)
+
+        def open_picker(screen: Screen[object]) -> None:
+            screen.app.push_screen(FilePickerDialog(folder))
+
+        assert snap_compare(app, run_before=script("3", open_picker), terminal_size=(100, 30))
+
+    def test_diff(self, snap_compare, tmp_path: Path) -> None:
+        from app.importers.catalog import parse_catalog
+        from app.services.imports import commit_import, plan_import
+
+        store = make_store(tmp_path / "ws.db")
+        for text in (POLICY_V1, POLICY_V2):
+            f = tmp_path / "p.yaml"
+            f.write_text(text, encoding="utf-8")
+            commit_import(store, plan_import(store, parse_catalog(f.read_bytes(), f)))
+        assert snap_compare(make_app(store, show_paths=False),
+                            run_before=script("3", choose("POLICY"), "d"),
+                            terminal_size=(100, 30))

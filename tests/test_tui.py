@@ -21,7 +21,10 @@ from tests.conftest import make_store
 
 
 async def settle(pilot) -> None:  # type: ignore[no-untyped-def]
-    await pilot.app.workers.wait_for_complete()
+    """Wait for our workers (not DirectoryTree's never-ending loader), then for the UI."""
+    ours = [w for w in pilot.app.workers if w.name != "_loader"]
+    if ours:  # wait_for_complete([]) would wait for every worker, the loader included
+        await pilot.app.workers.wait_for_complete(ours)
     await pilot.pause()
 
 
@@ -47,7 +50,7 @@ async def test_number_keys_sidebar_and_palette_switch_screens(store: Store) -> N
         await pilot.press("2")
         await pilot.pause()
         assert isinstance(app.screen, ControlsScreen)
-        await pilot.press("3")
+        await pilot.press("4")
         await settle(pilot)
         assert isinstance(app.screen, AuditLogScreen)
         # the sidebar: click the first entry
@@ -102,7 +105,7 @@ async def test_edit_control_through_form_is_saved_and_audited(store: Store) -> N
         assert (saved.owner, saved.status, saved.narrative) == (
             "Model Monitoring Lead", "implemented", "PSI daily; alerts to on-call.")
         # the audit log screen shows the event at the top
-        await pilot.press("3")
+        await pilot.press("4")
         await settle(pilot)
         log = app.screen.query_one("#audit-table", DataTable)
         top = log.get_row_at(0)
@@ -147,7 +150,7 @@ async def test_help_screen_is_generated_from_bindings(store: Store) -> None:
     app = make_app(store)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        await pilot.press("3")
+        await pilot.press("4")
         await settle(pilot)
         await pilot.press("question_mark")
         await pilot.pause()
@@ -169,7 +172,7 @@ async def test_audit_log_pages(tmp_path: Path) -> None:
         update_control(store, "GOV-1", owner=f"owner {i}")
     app = make_app(store)
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.press("3")
+        await pilot.press("4")
         await settle(pilot)
         table = app.screen.query_one("#audit-table", DataTable)
         assert table.row_count == 100 and table.get_row_at(0)[0] == "163"
@@ -247,7 +250,7 @@ async def test_usable_at_80x24(store: Store) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         for key, screen_type in (("1", DashboardScreen), ("2", ControlsScreen),
-                                 ("3", AuditLogScreen)):
+                                 ("4", AuditLogScreen)):
             await pilot.press(key)
             await settle(pilot)
             assert isinstance(app.screen, screen_type)
@@ -309,7 +312,7 @@ async def test_hand_edited_rows_do_not_crash_the_screens(store: Store) -> None:
         await pilot.pause()
         assert isinstance(app.screen, EditControlDialog)
         assert app.screen.query_one("#status", Select).is_blank()
-        await pilot.press("escape", "3")
+        await pilot.press("escape", "4")
         await settle(pilot)
         table = app.screen.query_one("#audit-table", DataTable)
         assert table.get_row("3")[-1] == "not json"
@@ -321,7 +324,7 @@ async def test_palette_offers_screen_actions_not_widget_internals(store: Store) 
     app = make_app(store)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        await pilot.press("3")
+        await pilot.press("4")
         await settle(pilot)
         provider = CrosswalkCommands(app.screen)
         names = [name for name, _help, _run in provider._commands()]
@@ -329,3 +332,133 @@ async def test_palette_offers_screen_actions_not_widget_internals(store: Store) 
                 "Older", "Newer", "Help"} <= set(names)
         assert not {"Cursor up", "Page Left", "Cancel verify", "Quit"} & set(names)
         assert len(names) == len(set(names))
+
+
+# ------------------------------------------------------------------------- regulations
+async def open_regulations(pilot, code: str = "GDPR") -> None:  # type: ignore[no-untyped-def]
+    await settle(pilot)
+    await pilot.press("3")
+    await settle(pilot)
+    screen = pilot.app.screen
+    select = screen.query_one("#reg-select", Select)
+    target = next(v for label, v in select._options if str(label).startswith(code))
+    select.value = target
+    await settle(pilot)
+
+
+async def test_regulations_tree_expands_lazily_and_shows_clause(tmp_path: Path) -> None:
+    from textual.widgets import Tree
+
+    from app.tui.screens.regulations import RegulationsScreen
+
+    store = make_store(tmp_path / "ws.db", library=True)
+    app = make_app(store)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_regulations(pilot, "GDPR")
+        assert isinstance(app.screen, RegulationsScreen)
+        tree = app.screen.query_one("#clause-tree", Tree)
+        labels = [str(n.label) for n in tree.root.children]
+        assert labels[0].startswith("Recitals 1–173")  # folded, one line
+        assert len(tree.root.children) == 1 + 11  # recitals + 11 chapters
+        chapter4 = tree.root.children[4]
+        assert "Chapter IV" in str(chapter4.label) and len(chapter4.children) == 0  # lazy
+        chapter4.expand()
+        await pilot.pause()
+        assert [str(c.label).split(" ")[0] + " " + str(c.label).split(" ")[1]
+                for c in chapter4.children][:2] == ["Chapter IV", "Chapter IV"]  # sections
+        section2 = next(c for c in chapter4.children if "Section 2" in str(c.label))
+        section2.expand()
+        await pilot.pause()
+        art32 = next(c for c in section2.children if str(c.label).startswith("Art. 32 "))
+        tree.move_cursor(art32)
+        await pilot.pause()
+        detail = str(app.screen.query_one("#clause-text", Static).render())
+        assert "Security of processing" in detail
+        assert "Art. 32(1)(b) → SEC-1" in detail  # the mappings of its paragraphs and points
+
+
+async def test_regulations_filter_as_you_type(tmp_path: Path) -> None:
+    from textual.widgets import Tree
+
+    store = make_store(tmp_path / "ws.db", library=True)
+    app = make_app(store)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_regulations(pilot, "GDPR")
+        await pilot.press("slash", *"art. 32(1)")
+        await pilot.pause()
+        tree = app.screen.query_one("#clause-tree", Tree)
+        refs = [str(n.label).split(" ", 2)[0] + " " + str(n.label).split(" ", 2)[1]
+                for n in tree.root.children]
+        assert refs == ["Art. 32(1)", "Art. 32(1)(a)", "Art. 32(1)(b)", "Art. 32(1)(c)",
+                        "Art. 32(1)(d)"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(tree.root.children) == 12
+
+
+async def test_import_from_the_tui_with_confirm(tmp_path: Path) -> None:
+    from app.services.regulations import list_regulations
+    from app.tui.screens.import_dialogs import FilePickerDialog, ImportPlanDialog
+
+    csv = tmp_path / "policy.csv"
+    csv.write_text("ref,title,text,parent_ref,kind\nP-1,Scope,Applies to all models.,,"
+                   "section\nP-1.1,Inventory,Keep a model inventory.,P-1,requirement\n",
+                   encoding="utf-8")
+    store = make_store(tmp_path / "ws.db")
+    app = make_app(store)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("i")
+        await pilot.pause()
+        assert isinstance(app.screen, FilePickerDialog)
+        # a CSV needs a code: the plan fails with a clear notification, nothing written
+        app.screen.query_one("#file-path", Input).value = str(csv)
+        app.screen.query_one("#file-path", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, ImportPlanDialog)
+        assert list_regulations(store) == []
+        yaml_file = tmp_path / "policy.yaml"
+        yaml_file.write_text(
+            "schema: crosswalk-catalog/1\nregulation: {code: POLICY, title: Model policy, "
+            "version_label: '1'}\nclauses:\n- {ref: P-1, kind: section, title: Scope, "
+            "children: [{ref: P-1.1, kind: requirement, title: Inventory}]}\n",
+            encoding="utf-8")
+        await pilot.press("i")
+        await pilot.pause()
+        app.screen.query_one("#file-path", Input).value = str(yaml_file)
+        app.screen.query_one("#file-path", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ImportPlanDialog)
+        assert "a new regulation POLICY 1" in str(app.screen.query_one("#plan-text").render())
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await settle(pilot)
+    regs = list_regulations(store)
+    assert [(r.code, r.clauses) for r in regs] == [("POLICY", 2)]
+
+
+async def test_diff_dialog_lists_changes(tmp_path: Path) -> None:
+    from app.domain.clauses import ClauseNode, RegulationDoc
+    from app.services.regulations import add_regulation
+    from app.tui.screens.import_dialogs import DiffDialog
+
+    store = make_store(tmp_path / "ws.db")
+    add_regulation(store, RegulationDoc("POL", "Policy", "1", effective_date="2025-01-01",
+                                        clauses=[ClauseNode("A", "clause", text="one"),
+                                                 ClauseNode("B", "clause", text="two")]))
+    add_regulation(store, RegulationDoc("POL", "Policy", "2", effective_date="2026-01-01",
+                                        clauses=[ClauseNode("A", "clause", text="one, changed"),
+                                                 ClauseNode("C", "clause", text="three")]))
+    app = make_app(store)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_regulations(pilot, "POL")
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, DiffDialog)
+        table = app.screen.query_one("#diff-table", DataTable)
+        rows = {tuple(table.get_row_at(i)[:2]) for i in range(table.row_count)}
+        assert rows == {("+", "C"), ("−", "B"), ("~", "A")}

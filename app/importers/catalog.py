@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.domain.clauses import ClauseNode, RegulationDoc
 from app.errors import ImportFailed
+from app.importers.source import decode_text
 from app.importers.yaml_safe import load_yaml
 
 SCHEMA_ID = "crosswalk-catalog/1"
@@ -91,6 +92,8 @@ def parse_catalog(data: bytes, path: Path, *, trusted: bool = False) -> Regulati
 
 
 def _load(data: bytes, path: Path, trusted: bool) -> Any:
+    if not trusted:
+        decode_text(data, path)  # a file that is not UTF-8 is refused naming its line
     if path.suffix.lower() == ".json":
         try:
             return json.loads(data)

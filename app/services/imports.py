@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.domain.clauses import RegulationDoc, text_hash
 from app.errors import ImportFailed, InvalidInput, NotFound
@@ -213,6 +213,9 @@ def _fill(tx: Tx, regulation_id: int, doc: RegulationDoc) -> None:
         assert row.id is not None
         updated.append((row.id, change))
     tx.record_many("clause.update", "clause", updated)
+    _flag_mappings(tx, [cid for cid, change in updated if change["text"]["from"]],
+                   f"clause text changed when {doc.source_name} was imported: review this "
+                   "mapping")
     reg = tx.session.get(Regulation, regulation_id)
     assert reg is not None
     reg.source_name, reg.source_sha256 = doc.source_name, doc.source_sha256
@@ -221,6 +224,19 @@ def _fill(tx: Tx, regulation_id: int, doc: RegulationDoc) -> None:
     tx.record("regulation.update", "regulation", regulation_id, {
         "source_name": doc.source_name, "source_sha256": doc.source_sha256,
         "texts_filled": len(updated)})
+
+
+def _flag_mappings(tx: Tx, clause_ids: list[int], reason: str) -> None:
+    """Put the mappings of clauses whose text changed back to draft, with a flag (audited)."""
+    if not clause_ids:
+        return
+    rows = tx.session.exec(select(Mapping).where(col(Mapping.clause_id).in_(clause_ids))).all()
+    for m in rows:
+        m.flag, m.review_status, m.updated_at = reason, "draft", tx.now
+        tx.session.add(m)
+    tx.record_many("mapping.update", "mapping",
+                   [(m.id, {"flag": reason, "review_status": "draft"})  # type: ignore[misc]
+                    for m in rows])
 
 
 def carry_mappings(tx: Tx, from_id: int, to_id: int, diff: VersionDiff) -> int:

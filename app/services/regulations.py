@@ -132,7 +132,8 @@ class RegulationInfo:
 
 
 def _version_key(r: Regulation) -> tuple[str, int]:
-    return (r.effective_date or "", r.id or 0)
+    """Versions order by their date; an undated one counts from the day it was imported."""
+    return (r.effective_date or r.imported_at[:10], r.id or 0)
 
 
 def list_regulations(store: Store) -> list[RegulationInfo]:
@@ -156,7 +157,7 @@ def list_regulations(store: Store) -> list[RegulationInfo]:
         source_format=r.source_format, imported_at=r.imported_at,
         clauses=counts.get(r.id, 0), with_text=texts.get(r.id, 0), mappings=maps.get(r.id, 0),
         latest=latest[r.code] is r) for r in regs]
-    return sorted(out, key=lambda i: (i.code, i.effective_date or "", i.id))
+    return sorted(out, key=lambda i: (i.code, i.effective_date or i.imported_at[:10], i.id))
 
 
 def get_regulation(store: Store, code: str, version: str | None = None) -> Regulation:
@@ -221,6 +222,20 @@ def clause_mappings(store: Store, clause_id: int) -> list[Mapping]:
     with store.read() as s:
         return list(s.exec(select(Mapping).where(Mapping.clause_id == clause_id)
                            .order_by(Mapping.control_id)).all())
+
+
+def mappings_below(store: Store, clause_ids: list[int]) -> list[tuple[str, str, str]]:
+    """(ref, control, relationship) of the mappings on the given clauses (e.g. a clause's
+    paragraphs and points), in document order."""
+    out: list[tuple[str, str, str]] = []
+    with store.read() as s:
+        for i in range(0, len(clause_ids), 500):
+            chunk = clause_ids[i:i + 500]
+            out += s.exec(select(Clause.ref, Mapping.control_id, Mapping.relationship)
+                          .join(Mapping, col(Mapping.clause_id) == Clause.id)
+                          .where(col(Clause.id).in_(chunk))
+                          .order_by(Clause.position, Mapping.control_id)).all()
+    return out
 
 
 def clause_dict(reg: Regulation, c: Clause, *, detail: bool = False) -> dict[str, Any]:

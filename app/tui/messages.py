@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from app.services.audit import VerifyReport
+from app.services.clause_index import ClauseIndex
+from app.services.imports import ImportPlan
+from app.services.versions import VersionDiff
 
 
 @dataclass
@@ -44,3 +47,41 @@ class ControlSaveFailed(Message):
     control_id: str
     changes: dict[str, str]
     error: str
+
+
+@dataclass
+class ClauseIndexLoaded(Message):
+    regulation_id: int
+    index: ClauseIndex
+
+
+@dataclass
+class ImportProgress(Message):
+    """A phase of an import ("reading", "planning", "writing") and how far along (0–1)."""
+
+    phase: str
+    progress: float
+
+
+@dataclass
+class ImportPlanned(Message):
+    plan: ImportPlan
+
+
+@dataclass
+class ImportDone(Message):
+    regulation_id: int
+    summary: str
+
+
+@dataclass
+class ImportStopped(Message):
+    """The import failed (bad file, locked workspace) or was cancelled; nothing was written."""
+
+    reason: str
+    failed: bool = True
+
+
+@dataclass
+class DiffReady(Message):
+    diff: VersionDiff

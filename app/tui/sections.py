@@ -9,6 +9,7 @@ from app.tui.screens.audit_log import AuditLogScreen
 from app.tui.screens.base import SectionScreen
 from app.tui.screens.controls import ControlsScreen
 from app.tui.screens.dashboard import DashboardScreen
+from app.tui.screens.regulations import RegulationsScreen
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +26,8 @@ SECTIONS: tuple[Section, ...] = (
             "Workspace, counts, the twelve controls and the audit chain"),
     Section("controls", "Controls", "2", ControlsScreen,
             "The twelve controls: objective, guidance, owner, status, narrative"),
-    Section("audit", "Audit log", "3", AuditLogScreen,
+    Section("regulations", "Regulations", "3", RegulationsScreen,
+            "Regulations clause by clause, their mappings, imports and version diffs"),
+    Section("audit", "Audit log", "4", AuditLogScreen,
             "Every change, newest first; verify the hash chain"),
 )

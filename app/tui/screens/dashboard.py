@@ -63,7 +63,8 @@ class DashboardScreen(SectionScreen):
         self.query_one("#ws-info", Static).update(
             f"[b]{escape(st.name)}[/]  [dim]schema v{st.schema_version}[/]{where}\n"
             f"{c['controls']} controls ({done} implemented) · {c['regulations']:,} regulations"
-            f" · {c['clauses']:,} clauses · {c['audit_events']:,} audit events"
+            f" · {c['clauses']:,} clauses · {c['mappings']:,} mappings · "
+            f"{c['audit_events']:,} audit events"
         )
         table = self.query_one("#dash-controls", DataTable)
         cursor = table.cursor_row

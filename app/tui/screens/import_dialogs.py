@@ -1,0 +1,185 @@
+"""Dialogs of the Regulations screen: choose a file, confirm an import plan, diff versions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.markup import escape
+from textual.screen import ModalScreen
+from textual.widgets import Button, DataTable, DirectoryTree, Input, Label, Select, Static
+
+from app.services.imports import ImportPlan
+from app.services.versions import VersionDiff, diff_versions
+from app.store import Store
+from app.tui.messages import DiffReady
+
+
+class FilePickerDialog(ModalScreen[Path | None]):
+    """Browse to a file (or type its path); returns the path, or None."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="file-picker-cancel"),
+    ]
+
+    def __init__(self, start: Path) -> None:
+        super().__init__()
+        self.start = start
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="file-picker", classes="dialog"):
+            yield Static("[b]Import a document[/]  [dim]Formex XML, EUR-Lex XHTML, OSCAL "
+                         "catalog, CISO Assistant library, CSV or a Crosswalk catalog[/]")
+            yield DirectoryTree(self.start, id="file-tree")
+            yield Input(str(self.start), placeholder="path to a file", id="file-path")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Open  enter", variant="primary", id="open", compact=True)
+                yield Button("Cancel  esc", id="cancel", compact=True)
+
+    @on(DirectoryTree.FileSelected)
+    def _picked(self, event: DirectoryTree.FileSelected) -> None:
+        self.query_one("#file-path", Input).value = str(event.path)
+        self._open()
+
+    @on(Input.Submitted, "#file-path")
+    @on(Button.Pressed, "#open")
+    def _open(self) -> None:
+        path = Path(self.query_one("#file-path", Input).value).expanduser()
+        if not path.is_file():
+            self.notify(f"{path} is not a file", severity="warning", markup=False)
+            return
+        self.dismiss(path)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        """Close without importing."""
+        self.dismiss(None)
+
+
+class ImportPlanDialog(ModalScreen[bool]):
+    """What the import will do; returns True to commit it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "commit", "Commit", id="import-commit", priority=True),
+        Binding("escape", "cancel", "Cancel", id="import-cancel"),
+    ]
+
+    def __init__(self, plan: ImportPlan) -> None:
+        super().__init__()
+        self.plan = plan
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="import-plan", classes="dialog"):
+            yield Static(plan_markup(self.plan), id="plan-text")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Commit  ctrl+s", variant="primary", id="commit", compact=True)
+                yield Button("Cancel  esc", id="cancel", compact=True)
+
+    @on(Button.Pressed, "#commit")
+    def action_commit(self) -> None:
+        """Write the import to the workspace."""
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        """Close without writing anything."""
+        self.dismiss(False)
+
+
+def plan_markup(plan: ImportPlan) -> str:
+    doc = plan.doc
+    verb = {"new": "a new regulation", "version": "a new version of",
+            "fill": "the official text of"}[plan.mode]
+    kinds = ", ".join(f"{n:,} {k}" for k, n in doc.count_by_kind().items())
+    lines = [f"[b]{escape(doc.source_name)}[/] is {verb} [b]{escape(doc.code)}[/] "
+             f"{escape(doc.version_label)}",
+             f"[dim]{escape(doc.title[:200])}[/]", "", f"Clauses: {kinds}"]
+    if plan.diff is not None:
+        d = plan.diff
+        lines.append(f"Against {escape(d.old_version)}: {escape(d.summary)}")
+    if plan.fill is not None:
+        f = plan.fill
+        lines.append(f"Text for {f.placed:,} clauses ({f.changed} replacing different text); "
+                     f"{f.without_text:,} clauses get none; {len(f.unplaced)} unplaced")
+        for ref in f.unplaced[:8]:
+            lines.append(f"  [b $warning]unplaced[/] {escape(ref)}")
+        if len(f.unplaced) > 8:
+            lines.append(f"  … and {len(f.unplaced) - 8} more")
+    for w in doc.warnings:
+        lines.append(f"[b $warning]warning[/] {escape(w)}")
+    lines += ["", "Nothing is written until you commit; the import is one audited "
+                  "transaction."]
+    return "\n".join(lines)
+
+
+class DiffDialog(ModalScreen[None]):
+    """Two versions of a regulation side by side: what was added, removed and changed, and
+    the mappings that hang on the changes."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Close", id="diff-close"),
+    ]
+
+    def __init__(self, store: Store, code: str, versions: list[str]) -> None:
+        super().__init__()
+        self.store = store
+        self.code = code
+        self.versions = versions
+
+    def compose(self) -> ComposeResult:
+        options = [(v, v) for v in self.versions]
+        with Vertical(id="diff-dialog", classes="dialog"):
+            yield Static(f"[b]Compare versions of {escape(self.code)}[/]")
+            with Horizontal(id="diff-pick"):
+                yield Label("from")
+                yield Select(options, value=self.versions[-2], allow_blank=False,
+                             id="diff-old", compact=True)
+                yield Label("to")
+                yield Select(options, value=self.versions[-1], allow_blank=False,
+                             id="diff-new", compact=True)
+            yield Static(id="diff-summary")
+            yield DataTable(id="diff-table", cursor_type="row")
+
+    def on_mount(self) -> None:
+        table = self.query_one("#diff-table", DataTable)
+        table.add_columns("", "Ref", "What")
+        self._compare()
+
+    @on(Select.Changed)
+    def _compare(self) -> None:
+        old = self.query_one("#diff-old", Select).value
+        new = self.query_one("#diff-new", Select).value
+        if isinstance(old, str) and isinstance(new, str):
+            self.compute(old, new)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="diff",
+          description="Comparing versions")
+    def compute(self, old: str, new: str) -> None:  # thread: post messages only
+        self.post_message(DiffReady(diff_versions(self.store, self.code, old, new)))
+
+    def on_diff_ready(self, message: DiffReady) -> None:
+        d: VersionDiff = message.diff
+        self.query_one("#diff-summary", Static).update(
+            f"{escape(d.old_version)} → {escape(d.new_version)}: {escape(d.summary)}")
+        table = self.query_one("#diff-table", DataTable)
+        table.clear()
+        for ref in d.added:
+            table.add_row("+", ref, "added")
+        for ref in d.removed:
+            table.add_row("−", ref, "removed")
+        for ch in d.changed:
+            table.add_row("~", ch.ref, f"{ch.what} changed")
+        for m in d.mappings:
+            table.add_row("!", m.ref, f"mapping to {m.control_id} ({m.relationship}) hangs "
+                                      f"on a {m.because} clause")
+
+    def on_worker_state_changed(self, event: object) -> None:
+        self.app.on_worker_state_changed(event)  # type: ignore[attr-defined,arg-type]
+
+    def action_close(self) -> None:
+        """Close the comparison."""
+        self.dismiss(None)

@@ -1,0 +1,360 @@
+"""Regulations: pick a regulation version, browse its clause tree (loaded lazily), read a
+clause with its mappings, filter as you type, import a document, and diff two versions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.markup import escape
+from textual.widgets import Input, ProgressBar, Select, Static, Tree
+from textual.widgets.tree import TreeNode
+from textual.worker import Worker, get_current_worker
+
+from app.errors import CrosswalkError
+from app.services.clause_index import ClauseIndex, ClauseRow
+from app.services.regulations import (
+    RegulationInfo,
+    clause_mappings,
+    list_regulations,
+    mappings_below,
+)
+from app.store.models import Clause
+from app.tui.messages import (
+    ClauseIndexLoaded,
+    ImportDone,
+    ImportPlanned,
+    ImportProgress,
+    ImportStopped,
+)
+from app.tui.screens.base import SectionScreen
+from app.tui.screens.import_dialogs import DiffDialog, FilePickerDialog, ImportPlanDialog
+
+MAX_SHOWN = 500
+RECITALS = -1  # the data of the folded "Recitals" node
+
+
+class RegulationsScreen(SectionScreen):
+    SECTION_ID = "regulations"
+    AUTO_FOCUS = "#clause-tree"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "filter", "Filter", id="regulations-filter", key_display="/",
+                tooltip="Filter the clauses by ref or words"),
+        Binding("i", "import_file", "Import", id="regulations-import",
+                tooltip="Import a regulation or its official text from a file"),
+        Binding("d", "diff", "Diff versions", id="regulations-diff",
+                tooltip="Compare two versions of this regulation"),
+        Binding("r", "reload", "Reload", id="regulations-reload"),
+        Binding("escape", "clear_filter", "Clear filter", id="regulations-clear-filter",
+                show=False),
+        Binding("ctrl+x", "cancel_import", "Cancel import", id="regulations-cancel-import"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._regs: list[RegulationInfo] = []
+        self.index: ClauseIndex | None = None
+        self._loaded_for: int | None = None
+        self._import: Worker[None] | None = None
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="reg-bar"):
+            yield Select[int]([], prompt="no regulations", id="reg-select", allow_blank=True)
+            yield Input(placeholder="filter: ref or words (/)", id="clause-filter")
+        with Horizontal(id="reg-split"):
+            tree: Tree[int] = Tree("clauses", id="clause-tree")
+            tree.show_root = False
+            tree.auto_expand = False
+            yield tree
+            with Vertical(id="clause-side"):
+                with Horizontal(id="import-status"):
+                    yield Static(id="import-phase")
+                    yield ProgressBar(total=1.0, show_eta=False, id="import-progress")
+                yield Static(id="reg-info")
+                with VerticalScroll(id="clause-detail"):
+                    yield Static(id="clause-text")
+
+    # ----------------------------------------------------------------- data
+    def refresh_data(self) -> None:
+        self._regs = list_regulations(self.store)
+        select = self.query_one("#reg-select", Select)
+        current = select.value if select.value is not Select.NULL else None
+        options = [(f"{r.code} {r.version_label}{'' if r.latest else ' (older)'}", r.id)
+                   for r in self._regs]
+        with self.app.batch_update():
+            select.set_options(options)
+            ids = [r.id for r in self._regs]
+            if current in ids:
+                select.value = current
+            elif ids:
+                select.value = next(r.id for r in self._regs if r.latest)
+        if self._loaded_for is not None and self._loaded_for in ids:
+            self.load_index(self._loaded_for)  # a reload: contents may have changed
+
+    @on(Select.Changed, "#reg-select")
+    def _regulation_chosen(self, event: Select.Changed) -> None:
+        if isinstance(event.value, int) and event.value != self._loaded_for:
+            self.load_index(event.value)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="clause-index",
+          description="Loading the clause tree")
+    def load_index(self, regulation_id: int) -> None:  # thread: post messages only
+        self.post_message(ClauseIndexLoaded(regulation_id,
+                                            ClauseIndex.load(self.store, regulation_id)))
+
+    def on_clause_index_loaded(self, message: ClauseIndexLoaded) -> None:
+        self.index = message.index
+        self._loaded_for = message.regulation_id
+        info = next((r for r in self._regs if r.id == message.regulation_id), None)
+        if info is not None:
+            self.query_one("#reg-info", Static).update(_info_markup(info))
+        self.show_tree(self.query_one("#clause-filter", Input).value)
+
+    # ----------------------------------------------------------------- tree
+    def show_tree(self, query: str = "") -> None:
+        """The whole tree (roots only; the rest loads on expand), or the filter's matches."""
+        tree = self.query_one("#clause-tree", Tree)
+        index = self.index
+        with self.app.batch_update():
+            tree.clear()
+            if index is None:
+                return
+            if query.strip():
+                found, total = index.search(query, MAX_SHOWN)
+                for row in found:
+                    self._add(tree.root, row, leaf=True)
+                more = f" (showing {MAX_SHOWN})" if total > MAX_SHOWN else ""
+                tree.root.label = f"{total} matches{more}"
+                self.query_one("#clause-filter", Input).border_subtitle = f"{total}{more}"
+            else:
+                self.query_one("#clause-filter", Input).border_subtitle = ""
+                roots = index.roots()
+                recitals = [r for r in roots if r.kind == "recital"]
+                if len(recitals) > 1:  # one folded line instead of 180 at the top
+                    tree.root.add(f"[b]Recitals[/] {recitals[0].ref[8:]}–{recitals[-1].ref[8:]}"
+                                  " [dim](not assessable)[/]", data=RECITALS,
+                                  allow_expand=True)
+                for row in roots:
+                    if row.kind != "recital" or len(recitals) <= 1:
+                        self._add(tree.root, row)
+        tree.move_cursor_to_line(0)
+        first = tree.root.children[0].data if tree.root.children else None
+        if first is not None and first != RECITALS:
+            self.show_clause(first)
+
+    def _add(self, parent: TreeNode[int], row: ClauseRow, *, leaf: bool = False) -> None:
+        label = _row_label(row)
+        if not leaf and self.index is not None and self.index.kids(row.id):
+            parent.add(label, data=row.id, allow_expand=True)
+        else:
+            parent.add_leaf(label, data=row.id)
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[int]) -> None:
+        node = event.node
+        if self.index is None or node.data is None or node.children:
+            return
+        rows = ([r for r in self.index.roots() if r.kind == "recital"] if node.data == RECITALS
+                else self.index.kids(node.data))
+        for row in rows:
+            self._add(node, row)
+
+    def on_tree_node_highlighted(self, event: Tree.NodeHighlighted[int]) -> None:
+        if event.node.data is not None and event.node.data != RECITALS:
+            self.show_clause(event.node.data)
+
+    def show_clause(self, clause_id: int) -> None:
+        try:
+            with self.store.read() as s:
+                c = s.get(Clause, clause_id)
+            maps = clause_mappings(self.store, clause_id)
+            below = (mappings_below(self.store, self.index.descendants(clause_id))
+                     if self.index is not None else [])
+        except CrosswalkError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        if c is None:
+            return
+        self.query_one("#clause-text", Static).update(_clause_markup(c, maps, below))
+
+    @on(Input.Changed, "#clause-filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.show_tree(event.value)
+
+    @on(Input.Submitted, "#clause-filter")
+    def _filter_done(self, _event: Input.Submitted) -> None:
+        self.query_one("#clause-tree", Tree).focus()
+
+    # ----------------------------------------------------------------- actions
+    def action_filter(self) -> None:
+        """Type to filter the clauses."""
+        self.query_one("#clause-filter", Input).focus()
+
+    def action_clear_filter(self) -> None:
+        """Clear the filter and show the whole tree."""
+        box = self.query_one("#clause-filter", Input)
+        if box.value:
+            box.value = ""
+        self.query_one("#clause-tree", Tree).focus()
+
+    def action_reload(self) -> None:
+        """Reload the regulations from the workspace."""
+        self.reload()
+
+    def action_import_file(self) -> None:
+        """Import a regulation or its official text from a file."""
+        if self._import is not None and self._import.is_running:
+            self.notify("an import is already running (ctrl+x cancels it)")
+            return
+        self.app.push_screen(FilePickerDialog(Path.cwd()), self._file_chosen)
+
+    def _file_chosen(self, path: Path | None) -> None:
+        if path is not None:
+            self._import = self.read_and_plan(path)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_import":
+            return self._import is not None and self._import.is_running
+        return True
+
+    def action_cancel_import(self) -> None:
+        """Stop the running import; nothing is written."""
+        if self._import is not None and self._import.is_running:
+            self._import.cancel()
+            self.post_message(ImportStopped("import cancelled; nothing was written",
+                                            failed=False))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="import",
+          description="Reading the document")
+    def read_and_plan(self, path: Path) -> None:  # thread: post messages only
+        from app.services.imports import plan_import, read_document
+
+        worker = get_current_worker()
+        self.post_message(ImportProgress(f"reading {path.name}…", 0.1))
+        try:
+            doc = read_document(path)
+            if worker.is_cancelled:
+                return
+            self.post_message(ImportProgress("comparing with the workspace…", 0.6))
+            plan = plan_import(self.store, doc)
+        except CrosswalkError as exc:
+            self.post_message(ImportStopped(str(exc)))
+            return
+        if not worker.is_cancelled:
+            self.post_message(ImportProgress("ready to commit", 1.0))
+            self.post_message(ImportPlanned(plan))
+
+    def on_import_progress(self, message: ImportProgress) -> None:
+        status = self.query_one("#import-status")
+        status.display = True
+        self.query_one("#import-phase", Static).update(
+            f"{escape(message.phase)} [dim](ctrl+x cancels)[/]")
+        self.query_one("#import-progress", ProgressBar).update(progress=message.progress)
+        self.refresh_bindings()
+
+    def on_import_planned(self, message: ImportPlanned) -> None:
+        self.query_one("#import-status").display = False
+        plan = message.plan
+
+        def decided(commit: bool | None) -> None:
+            if commit:
+                self._import = self.commit(plan)
+            else:
+                self.notify("import cancelled; nothing was written")
+
+        self.app.push_screen(ImportPlanDialog(plan), decided)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="import",
+          description="Importing the document")
+    def commit(self, plan: object) -> None:  # thread: post messages only
+        from app.services.imports import ImportPlan, commit_import
+
+        assert isinstance(plan, ImportPlan)
+        self.post_message(ImportProgress("writing to the workspace…", 0.5))
+        try:
+            regulation_id = commit_import(self.store, plan)
+        except CrosswalkError as exc:
+            self.post_message(ImportStopped(str(exc)))
+            return
+        doc = plan.doc
+        self.post_message(ImportDone(regulation_id, f"{doc.code} {doc.version_label}: "
+                                                    f"{plan.mode} from {doc.source_name}"))
+
+    def on_import_done(self, message: ImportDone) -> None:
+        self.query_one("#import-status").display = False
+        self.notify(message.summary, title="Imported", markup=False)
+        self.refresh_bindings()
+        self.imported(message.regulation_id)
+
+    def on_import_stopped(self, message: ImportStopped) -> None:
+        self.query_one("#import-status").display = False
+        self.refresh_bindings()
+        self.notify(message.reason, title="Import failed" if message.failed else "Import",
+                    severity="error" if message.failed else "information", markup=False)
+
+    def action_diff(self) -> None:
+        """Compare two versions of the selected regulation."""
+        current = next((r for r in self._regs if r.id == self._loaded_for), None)
+        if current is None:
+            return
+        versions = [r.version_label for r in self._regs if r.code == current.code]
+        if len(versions) < 2:
+            self.notify(f"{current.code} has only one version; import another to compare",
+                        title="Nothing to compare")
+            return
+        self.app.push_screen(DiffDialog(self.store, current.code, versions))
+
+    def imported(self, regulation_id: int) -> None:
+        """Called by the import flow after a commit: show what came in."""
+        self._loaded_for = None
+        self.reload()
+        select = self.query_one("#reg-select", Select)
+        if regulation_id in [r.id for r in self._regs]:
+            select.value = regulation_id
+
+
+def _row_label(row: ClauseRow) -> str:
+    name = row.title or row.summary
+    mark = "" if row.assessable else " [dim](not assessable)[/]"
+    return (f"[b]{escape(row.ref)}[/] {escape(name[:70])}{mark}" if name
+            else f"[b]{escape(row.ref)}[/]{mark}")
+
+
+def _info_markup(r: RegulationInfo) -> str:
+    ids = " · ".join(f"{k.upper()} {v}" for k, v in sorted(r.identifiers.items()))
+    return (f"[b]{escape(r.short_title or r.title)}[/] [dim]{escape(r.code)} "
+            f"{escape(r.version_label)}[/]\n"
+            f"{r.clauses:,} clauses · {r.with_text:,} with text · {r.mappings} mappings\n"
+            f"[dim]{escape(ids)}[/]")
+
+
+def _clause_markup(c: Clause, maps: list, below: list[tuple[str, str, str]]) -> str:  # type: ignore[type-arg]
+    attrs = json.loads(c.attributes or "{}") if isinstance(c.attributes, str) else {}
+    lines = [f"[b]{escape(c.ref)}[/]  [dim]{escape(c.kind)}"
+             f"{'' if c.assessable else ', not assessable'}[/]"]
+    if c.title:
+        lines.append(f"[b]{escape(c.title)}[/]")
+    if c.summary:
+        lines.append(f"[i]{escape(c.summary)}[/]")
+    for key, value in attrs.items():
+        lines.append(f"[dim]{escape(key)}:[/] {escape(str(value))}")
+    lines.append("")
+    lines.append(escape(c.text) if c.text else
+                 "[dim]No text yet — import the official document (i) to fill it in.[/]")
+    lines.append("")
+    lines.append(f"[b]Mappings[/] ({len(maps)})" if maps else "[b]Mappings[/] none on this "
+                 "clause")
+    for m in maps:
+        flag = f"\n    [b $warning]! {escape(m.flag)}[/]" if m.flag else ""
+        lines.append(f"  [b]{m.control_id}[/] {m.relationship} · strength {m.strength} · "
+                     f"{m.coverage} · {m.review_status}{flag}\n    {escape(m.rationale)}")
+    if below:
+        lines.append(f"\n[b]Mappings inside it[/] ({len(below)})")
+        lines += [f"  {escape(ref)} → {control} [dim]{rel}[/]" for ref, control, rel in below[:30]]
+        if len(below) > 30:
+            lines.append(f"  … and {len(below) - 30} more")
+    return "\n".join(lines)
