@@ -83,6 +83,8 @@ def parse_formex(data: bytes, path: Path, *, code: str | None = None) -> Regulat
     if not title:
         raise ImportFailed(f"{path}: the act has no title (TITLE/TI)")
     date_el = root.find(".//BIB.INSTANCE/DATE")
+    if date_el is None:  # a consolidated version: the date of consolidation
+        date_el = root.find(".//BIB.INSTANCE.CONS/DATE")
     iso = (date_el.get("ISO") if date_el is not None else None) or ""
     version = f"{iso[:4]}-{iso[4:6]}-{iso[6:8]}" if len(iso) == 8 else ""
     doc = RegulationDoc(
@@ -104,10 +106,14 @@ def parse_formex(data: bytes, path: Path, *, code: str | None = None) -> Regulat
 
 
 def _identifiers(root: ET.Element, title: str) -> dict[str, str]:
+    """CELEX and ELI from the document number, or (consolidated versions) from the title's
+    "Regulation (EU) 2016/679"."""
     no = root.find(".//BIB.INSTANCE/NO.DOC")
-    if no is None:
-        return {}
-    number, year = no.findtext("NO.CURRENT", ""), no.findtext("YEAR", "")
+    if no is not None:
+        number, year = no.findtext("NO.CURRENT", ""), no.findtext("YEAR", "")
+    else:
+        m = re.search(r"\((?:EU|EC|EEC)\) (?:No )?(\d{4})/(\d+)", title)
+        year, number = m.groups() if m else ("", "")
     kind = next((v for k, v in _ACT_TYPES.items() if title.lower().startswith(k)), "")
     if not (number.isdigit() and year.isdigit() and kind):
         return {}

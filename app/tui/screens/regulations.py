@@ -35,7 +35,7 @@ from app.tui.messages import (
 from app.tui.screens.base import SectionScreen
 from app.tui.screens.import_dialogs import DiffDialog, FilePickerDialog, ImportPlanDialog
 
-MAX_SHOWN = 500
+MAX_SHOWN = 200
 RECITALS = -1  # the data of the folded "Recitals" node
 
 
