@@ -346,10 +346,11 @@ def clauses_cmd(c: Context, code: str, version: str | None, ref_prefix: str | No
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_ctx
 def clause_cmd(c: Context, full_ref: str, as_json: bool) -> None:
-    """Show one clause, e.g. crosswalk clause 'GDPR Art. 32(1)(b)'."""
+    """Show one clause and its mappings: clause 'GDPR Art. 32(1)(b)'."""
     from app.services.regulations import (
         clause_dict,
         clause_mappings,
+        enclosing_mappings,
         find_clause,
         mapping_dict,
     )
@@ -358,9 +359,11 @@ def clause_cmd(c: Context, full_ref: str, as_json: bool) -> None:
     reg, row = find_clause(store, full_ref)
     assert row.id is not None
     maps = clause_mappings(store, row.id)
+    above = enclosing_mappings(store, row)
     if as_json:
-        emit_json(clause_dict(reg, row, detail=True) | {"mappings": [mapping_dict(m)
-                                                                     for m in maps]})
+        emit_json(clause_dict(reg, row, detail=True) | {
+            "mappings": [mapping_dict(m) for m in maps],
+            "enclosing_mappings": [mapping_dict(m) | {"ref": ref} for ref, m in above]})
         return
     click.echo(f"{reg.code} {row.ref}  ({row.kind}, {reg.code} version {reg.version_label})")
     if row.title:
@@ -379,7 +382,9 @@ def clause_cmd(c: Context, full_ref: str, as_json: bool) -> None:
         click.echo(f"  {m.control_id}  {m.relationship}, strength {m.strength}, {m.coverage}, "
                    f"{m.review_status}{flag}\n         {m.rationale}")
     if not maps:
-        click.echo("  none")
+        click.echo("  none on this clause")
+    for ref, m in above:
+        click.echo(f"  via {ref}: {m.control_id}  {m.relationship}, {m.coverage}")
 
 
 @cli.command("import")

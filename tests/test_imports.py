@@ -385,7 +385,8 @@ def test_csv_in_windows_1252_is_read_with_a_warning(cli: Cli, bare_ws: Path,
                                                     tmp_path: Path) -> None:
     src = tmp_path / "legacy.csv"
     src.write_bytes("ref,title,text\nR1,Données,Café \u201cquoted\u201d\n".encode("cp1252"))
-    r = cli("--workspace", str(bare_ws), "import", str(src), "--code", "LEGACY")
+    r = cli("--workspace", str(bare_ws), "import", str(src), "--code", "LEGACY",
+            "--version", "1")
     assert r.code == 0, r.err
     assert "warning: legacy.csv is not UTF-8; read it as Windows-1252" in r.out
     one = run_json(cli, bare_ws, "clause", "LEGACY R1", "--json")
@@ -515,7 +516,7 @@ def import_v1_with_mappings(cli: Cli, ws: Path, v1: Path, opts: list[str]) -> No
 EXPECTED_DIFF = {
     "code": "SMALL", "old_version": "v1", "new_version": "v2",
     "added": ["A4"], "removed": ["A3"], "changed": [{"ref": "A2", "what": "text"}],
-    "unchanged": 2,
+    "unchanged": 2, "uncompared": [],
     "mappings": [
         {"ref": "A2", "control_id": "GOV-4", "relationship": "intersects-with",
          "because": "changed"},
@@ -602,7 +603,8 @@ def test_dry_run_writes_nothing_and_prints_the_plan(cli: Cli, bare_ws: Path,
     assert [r["version_label"] for r in regulation(cli, bare_ws, "SMALL")] == ["v1"]
 
     with unchanged(bare_ws):  # a new regulation, dry
-        r = cli("--workspace", str(bare_ws), "import", str(v1), "--code", "OTHER", "--dry-run")
+        r = cli("--workspace", str(bare_ws), "import", str(v1), "--code", "OTHER",
+                "--version", "1", "--dry-run")
     assert r.code == 0 and r.out.splitlines()[-1] == "dry run: nothing written"
     assert "new regulation OTHER 1 (csv)" in r.out
     assert regulation(cli, bare_ws, "OTHER") == []
@@ -702,18 +704,20 @@ BAD_INPUTS: list[tuple[str, str, bytes, list[str], list[str]]] = [
      b'{"catalog": {"uuid": "x",\n  "metadata": {"title": "T"\n}', [],
      ["invalid JSON at line 3"]),
     ("csv-missing-parent", "table.csv", b"ref,title,parent_ref\nA,One,\nB,Two,Z\n",
-     ["--code", "T"], ["line 3", "parent_ref 'Z' is not the ref of any row"]),
-    ("csv-bad-quote", "quote.csv", b'ref,title\nA,"bad"quote\n', ["--code", "T"],
+     ["--code", "T", "--version", "1"], ["line 3", "parent_ref 'Z' is not the ref of any row"]),
+    ("csv-bad-quote", "quote.csv", b'ref,title\nA,"bad"quote\n', ["--code", "T", "--version", "1"],
      ["line 2", "malformed CSV"]),
     ("unknown-format", "thing.bin", b"\x00\x01\x02\x03 binary", [],
      ["cannot tell what kind of document"]),
     ("duplicate-refs-csv", "dup.csv", b"ref,title\nA,One\nB,Two\nA,Again\n",
-     ["--code", "T"], ["line 4", "ref 'A' already appears on line 2"]),
+     ["--code", "T", "--version", "1"], ["line 4", "ref 'A' already appears on line 2"]),
     ("duplicate-refs-catalog", "dup.yaml", DUP_CATALOG.encode(), [],
      ["clause ref 'Art. 1(1)' appears more than once"]),
-    ("csv-cycle", "cycle.csv", b"ref,parent_ref\nA,\nB,C\nC,B\n", ["--code", "T"],
+    ("csv-cycle", "cycle.csv", b"ref,parent_ref\nA,\nB,C\nC,B\n",
+     ["--code", "T", "--version", "1"],
      ["line 3", "cycle", "B → C → B"]),
-    ("utf16-csv", "wide.csv", "ref,title\nA,Alpha\n".encode("utf-16"), ["--code", "T"],
+    ("utf16-csv", "wide.csv", "ref,title\nA,Alpha\n".encode("utf-16"),
+     ["--code", "T", "--version", "1"],
      ["line 1", "UTF-16"]),
     ("xml-billion-laughs", "bomb.xml", XML_BOMB.encode(), [],
      ["refused XML with a DTD or entity declarations"]),

@@ -386,14 +386,34 @@ async def test_regulations_filter_as_you_type(tmp_path: Path) -> None:
         await open_regulations(pilot, "GDPR")
         await pilot.press("slash", *"art. 32(1)")
         await pilot.pause()
+        matches = app.screen.query_one("#match-tree", Tree)
         tree = app.screen.query_one("#clause-tree", Tree)
+        assert matches.display and not tree.display
         refs = [str(n.label).split(" ", 2)[0] + " " + str(n.label).split(" ", 2)[1]
-                for n in tree.root.children]
+                for n in matches.root.children]
         assert refs == ["Art. 32(1)", "Art. 32(1)(a)", "Art. 32(1)(b)", "Art. 32(1)(c)",
                         "Art. 32(1)(d)"]
+        # a filter that matches nothing says so (and does not crash)
+        await pilot.press(*"zzz")
+        await pilot.pause()
+        assert len(matches.root.children) == 0
+        assert "No clause matches" in str(app.screen.query_one("#clause-text", Static).render())
         await pilot.press("escape")
         await pilot.pause()
+        assert tree.display and not matches.display
         assert len(tree.root.children) == 12
+
+
+async def test_switching_regulation_refreshes_the_detail(tmp_path: Path) -> None:
+    store = make_store(tmp_path / "ws.db", library=True)
+    app = make_app(store)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_regulations(pilot, "HIPAA")
+        detail = app.screen.query_one("#clause-text", Static)
+        assert "Part 160" in str(detail.render())
+        await open_regulations(pilot, "GDPR")
+        text = str(detail.render())
+        assert "Part 160" not in text and "Chapter I" in text
 
 
 async def test_import_from_the_tui_with_confirm(tmp_path: Path) -> None:

@@ -30,6 +30,10 @@ _LEADS = {
 _LEAD_ALTERNATIVES = "|".join(sorted(_LEADS, key=len, reverse=True))
 _LEAD_RE = re.compile(rf"^({_LEAD_ALTERNATIVES})(?:\.\s*|\s+|(?=\d))(\S.*)$", re.IGNORECASE)
 _SUFFIX_RE = re.compile(r"\s*(\([^()\s]+\))")
+# a CFR section however it is typed: "§164.312", "164.312", "45 CFR 164.312", "Sec. 164.312"
+_CFR_RE = re.compile(r"^(?:\d+\s*C\.?F\.?R\.?\s*)?(?:§+|sec\.?|section)?\s*(\d{3}\.\d+.*)$",
+                     re.IGNORECASE)
+_ROMAN_LEADS = {"Annex", "Chapter", "Title"}
 
 
 def validate_code(code: str) -> str:
@@ -45,24 +49,42 @@ def validate_code(code: str) -> str:
 def normalise_ref(text: str) -> str:
     """Bring a ref typed by a person to its canonical spelling.
 
-    ``article 32 (1) (b)`` → ``Art. 32(1)(b)``; ``§164.312(a)`` → ``§ 164.312(a)``;
-    ``annex iv(2)`` → ``Annex IV(2)``. Refs of other shapes (``GOVERN 1.1``) are only trimmed
-    and have their inner whitespace collapsed.
+    ``article 32 (1) (b)`` → ``Art. 32(1)(b)``; ``§164.312(a)``, ``164.312(a)``,
+    ``45 CFR 164.312(a)`` and ``sec. 164.312(a)`` → ``§ 164.312(a)``; ``annex iv(2)`` and
+    ``annex 4(2)`` → ``Annex IV(2)``; ``chapter iv section 2`` → ``Chapter IV Section 2``.
+    Refs of other shapes (``GOVERN 1.1``) are only trimmed and have their inner whitespace
+    collapsed.
     """
     s = " ".join(text.split())
     if not s:
         raise ValueError("empty clause ref")
-    if s.startswith("§"):
-        return _SUFFIX_RE.sub(r"\1", "§ " + s[1:].lstrip())
+    cfr = _CFR_RE.match(s)
+    if cfr:
+        return _SUFFIX_RE.sub(r"\1", f"§ {cfr.group(1)}")
     m = _LEAD_RE.match(s)
     if not m:
         return s
     lead = _LEADS[m.group(1).lower()]
-    number, paren, tail = _SUFFIX_RE.sub(r"\1", m.group(2)).partition("(")
-    number = number.strip()
-    if lead == "Annex" and _ROMAN_RE.match(number):
-        number = number.upper()
-    return f"{lead} {number}{paren}{tail}"
+    rest = _SUFFIX_RE.sub(r"\1", m.group(2))
+    number_m = re.match(r"^([0-9A-Za-z.]+?)(?=\(|\s|$)(.*)$", rest)
+    number, tail = (number_m.group(1), number_m.group(2)) if number_m else (rest, "")
+    if lead in _ROMAN_LEADS:
+        if _ROMAN_RE.match(number):
+            number = number.upper()
+        elif number.isdigit() and 0 < int(number) < 40:
+            number = _roman(int(number))
+    tail = tail.strip()
+    if tail and not tail.startswith("("):  # "chapter iv section 2": normalise the next part
+        return f"{lead} {number} {normalise_ref(tail)}"
+    return f"{lead} {number}{tail}"
+
+
+def _roman(n: int) -> str:
+    out = ""
+    for value, numeral in ((10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        while n >= value:
+            out, n = out + numeral, n - value
+    return out
 
 
 def ref_ancestors(ref: str) -> list[str]:

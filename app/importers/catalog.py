@@ -74,10 +74,15 @@ def parse_catalog(data: bytes, path: Path, *, trusted: bool = False) -> Regulati
 
     `trusted` (the bundled files) skips the alias scan that guards against YAML bombs."""
     raw = _load(data, path, trusted)
+    if not isinstance(raw, dict) or "schema" not in raw:
+        raise ImportFailed(f"{path} is not a Crosswalk catalog (it has no 'schema: "
+                           f"{SCHEMA_ID}' line); see regulations/README.md for the format")
     try:
         cat = CatalogFile.model_validate(raw)
     except ValidationError as exc:
         raise ImportFailed(f"{path}: {_first_error(exc)}") from None
+    except RecursionError:
+        raise ImportFailed(f"{path}: clauses are nested too deeply") from None
     reg = cat.regulation
     doc = RegulationDoc(
         code=reg.code, title=reg.title, version_label=reg.version_label,
@@ -100,6 +105,8 @@ def _load(data: bytes, path: Path, trusted: bool) -> Any:
         except json.JSONDecodeError as exc:
             raise ImportFailed(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: "
                                f"{exc.msg}") from None
+        except RecursionError:
+            raise ImportFailed(f"{path}: the JSON is nested too deeply") from None
         except UnicodeDecodeError as exc:
             raise ImportFailed(f"{path}: not UTF-8 text ({exc.reason})") from None
     return load_yaml(data, path, allow_aliases=trusted)
@@ -108,6 +115,8 @@ def _load(data: bytes, path: Path, trusted: bool) -> Any:
 def _first_error(exc: ValidationError) -> str:
     err = exc.errors()[0]
     where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".")
+    if len(where) > 160:  # a deeply nested place: its start and its end say enough
+        where = f"{where[:60]}…{where[-90:]}"
     more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
     return f"{where or 'document'}: {err['msg']}{more}"
 

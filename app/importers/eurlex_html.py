@@ -80,22 +80,34 @@ class Node:
         return " ".join("".join(parts).split())
 
 
+MAX_DEPTH = 200
+
+
+class _TooDeep(Exception):
+    pass
+
+
 class _TreeBuilder(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.root = Node("#root", {})
         self.stack = [self.root]
+        self.closed = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         node = Node(tag, {k: v or "" for k, v in attrs})
         self.stack[-1].children.append(node)
         if tag not in _VOID:
+            if len(self.stack) > MAX_DEPTH:
+                raise _TooDeep
             self.stack.append(node)
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.stack[-1].children.append(Node(tag, {k: v or "" for k, v in attrs}))
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "html":
+            self.closed = True
         for i in range(len(self.stack) - 1, 0, -1):
             if self.stack[i].tag == tag:
                 del self.stack[i:]
@@ -112,8 +124,13 @@ def parse_html(data: bytes, path: Path) -> Node:
         line = data[: exc.start].count(b"\n") + 1
         raise ImportFailed(f"{path}: line {line} is not valid UTF-8 text") from None
     builder = _TreeBuilder()
-    builder.feed(text)
-    builder.close()
+    try:
+        builder.feed(text)
+        builder.close()
+    except _TooDeep:
+        raise ImportFailed(f"{path}: elements are nested more than {MAX_DEPTH} deep; this is "
+                           "not an EUR-Lex page") from None
+    builder.root.attrs["closed"] = "yes" if builder.closed else ""
     return builder.root
 
 
@@ -132,6 +149,9 @@ def parse_eurlex_html(data: bytes, path: Path, *, code: str | None = None) -> Re
         identifiers=_identifiers(root), short_title=_short_title(title),
     )
     doc.effective_date = doc.version_label or None
+    if not root.attrs.get("closed"):
+        doc.warnings.append(f"{path.name} ends before </html>: the file may be cut short, so "
+                            "clauses at its end may be missing")
     for i in sorted((i for i in by_id if re.fullmatch(r"rct_\d+", i)),
                     key=lambda i: int(i[4:])):
         doc.clauses.append(_recital(by_id[i]))

@@ -53,6 +53,8 @@ def decode_text(data: bytes, path: Path, *, allow_cp1252: bool = False) -> tuple
 
 def sniff_format(path: Path, head: bytes) -> str | None:
     """Guess the format from the first bytes and the extension; None if unknown."""
+    if head.startswith(b"%PDF") or path.suffix.lower() == ".pdf":
+        return "pdf"
     text = head.lstrip(codecs.BOM_UTF8).lstrip()[:4096].decode("utf-8", "replace")
     low = text.lower()
     suffix = path.suffix.lower()

@@ -25,6 +25,7 @@ from sqlmodel import col, select
 
 from app.domain.clauses import RegulationDoc, text_hash
 from app.errors import ImportFailed, InvalidInput, NotFound
+from app.importers.catalog import check_tree
 from app.importers.source import read_bytes, sniff_format
 from app.services.regulations import get_regulation, insert_mappings, insert_regulation
 from app.services.versions import VersionDiff, diff_against
@@ -41,6 +42,9 @@ def read_document(path: Path, *, fmt: str | None = None, code: str | None = None
     """Parse `path` into a clause tree, detecting its format unless `fmt` is given."""
     data = read_bytes(path)
     fmt = fmt or sniff_format(path, data[:4096])
+    if fmt == "pdf":
+        raise ImportFailed(f"{path} is a PDF; Crosswalk cannot read PDFs yet — import the "
+                           "act's Formex XML or EUR-Lex XHTML, or an OSCAL, CSV or catalog file")
     if fmt not in FORMATS:
         raise ImportFailed(
             f"cannot tell what kind of document {path} is; give --format (one of: "
@@ -54,10 +58,10 @@ def read_document(path: Path, *, fmt: str | None = None, code: str | None = None
         doc.title = title
     if version:
         doc.version_label = version
-        doc.effective_date = doc.effective_date or None
     if not doc.version_label:
         raise ImportFailed(f"{path}: the document does not say which version it is; give "
                            "--version")
+    check_tree(doc, path)  # every format: refs unique, so plan, dry run and commit agree
     return doc
 
 
@@ -78,10 +82,10 @@ def _parse(fmt: str, data: bytes, path: Path, *, code: str | None, title: str | 
     if fmt == "csv":
         from app.importers.csv_table import parse_csv
 
-        if not code:
-            raise ImportFailed(f"{path}: a CSV file does not name its regulation; give --code "
-                               "(and --title, --version)")
-        return parse_csv(data, path, code=code, title=title or code, version=version or "1")
+        if not code or not version:
+            raise ImportFailed(f"{path}: a CSV file does not say which regulation or version it "
+                               "is; give --code and --version (and --title)")
+        return parse_csv(data, path, code=code, title=title or code, version=version)
     if fmt == "oscal-json":
         from app.importers.oscal_catalog import parse_oscal_json
 
@@ -92,7 +96,7 @@ def _parse(fmt: str, data: bytes, path: Path, *, code: str | None, title: str | 
         return parse_oscal_xml(data, path, code=code)
     from app.importers.ciso_assistant import parse_ciso_library
 
-    return parse_ciso_library(data, path)
+    return parse_ciso_library(data, path, code=code)
 
 
 @dataclass(slots=True)
@@ -153,7 +157,7 @@ def plan_import(store: Store, doc: RegulationDoc) -> ImportPlan:
     try:
         same = get_regulation(store, doc.code, doc.version_label)
     except NotFound:
-        return ImportPlan(doc, "version", latest.id, diff=diff_against(store, latest.id, doc))
+        return ImportPlan(doc, "version", latest.id, diff=diff_against(store, latest, doc))
     assert same.id is not None
     return ImportPlan(doc, "fill", same.id, fill=_plan_fill(store, same.id, doc))
 
@@ -181,7 +185,15 @@ def _plan_fill(store: Store, regulation_id: int, doc: RegulationDoc) -> FillRepo
 
 def commit_import(store: Store, plan: ImportPlan,
                   on_progress: Callable[[str], None] | None = None) -> int:
-    """Carry out the plan in one audited transaction; returns the regulation version's id."""
+    """Carry out the plan in one audited transaction; returns the regulation version's id.
+    The plan is checked again first: if the workspace changed since (another import), the
+    user is asked to look at the new plan rather than commit a stale one."""
+    fresh = plan_import(store, plan.doc)
+    if (fresh.mode, fresh.target_id) != (plan.mode, plan.target_id):
+        raise InvalidInput(f"the workspace changed since {plan.doc.source_name} was read "
+                           f"(it would now be a {fresh.mode}); review the import again")
+    if plan.mode == "version" and plan.target_id is not None:
+        inherit_catalogue_fields(store, plan.target_id, plan.doc)
     with store.write() as tx:
         if plan.mode == "fill":
             assert plan.target_id is not None
@@ -194,6 +206,22 @@ def commit_import(store: Store, plan: ImportPlan,
                 on_progress("carrying mappings over")
             carry_mappings(tx, plan.target_id, reg.id, plan.diff)
         return reg.id
+
+
+def inherit_catalogue_fields(store: Store, regulation_id: int, doc: RegulationDoc) -> None:
+    """A new version keeps, by ref, what the previous one knew and the document does not say:
+    our summaries, HIPAA-style attributes, and a clause marked not assessable."""
+    with store.read() as s:
+        old = {c.ref: c for c in s.exec(
+            select(Clause).where(Clause.regulation_id == regulation_id)).all()}
+    for _, node in doc.walk():
+        prev = old.get(node.ref)
+        if prev is None:
+            continue
+        node.summary = node.summary or prev.summary
+        node.attributes = json.loads(prev.attributes or "{}") | node.attributes
+        if not prev.assessable:
+            node.assessable = False
 
 
 def _fill(tx: Tx, regulation_id: int, doc: RegulationDoc) -> None:
@@ -244,7 +272,9 @@ def carry_mappings(tx: Tx, from_id: int, to_id: int, diff: VersionDiff) -> int:
     flagged for review; those on removed clauses stay with the old version only."""
     from app.importers.mapping_file import MappingSpec
 
-    changed = {c.ref: c.what for c in diff.changed}
+    changed = {c.ref: f"{c.what} changed" for c in diff.changed}
+    changed |= dict.fromkeys(diff.uncompared,
+                             "text could not be compared (the earlier version has none)")
     rows = tx.session.exec(select(Clause.ref, Mapping).join(
         Mapping, Mapping.clause_id == Clause.id).where(Clause.regulation_id == from_id)).all()
     removed = set(diff.removed)
@@ -257,8 +287,7 @@ def carry_mappings(tx: Tx, from_id: int, to_id: int, diff: VersionDiff) -> int:
                            m.coverage, m.rationale)
         status = m.review_status
         if ref in changed:  # a changed clause puts its mappings back to draft, flagged
-            flags[ref] = (f"{changed[ref]} changed in version {diff.new_version}: review this "
-                          "mapping")
+            flags[ref] = f"version {diff.new_version}: {changed[ref]}; review this mapping"
             status = "draft"
         groups.setdefault((m.author, status), []).append(spec)
     return sum(insert_mappings(tx, to_id, specs, author=author, review_status=status,

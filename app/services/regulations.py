@@ -180,9 +180,11 @@ def get_regulation(store: Store, code: str, version: str | None = None) -> Regul
 def clauses(store: Store, regulation_id: int, *, ref_prefix: str | None = None,
             parent_id: int | None = None, top_level: bool = False,
             limit: int | None = None) -> list[Clause]:
-    """Clauses of a regulation version in document order, optionally only those whose ref
-    starts with `ref_prefix` (``Art. 32`` gives Art. 32 and its paragraphs and points, not
-    Art. 320), or the children of one clause."""
+    """Clauses of a regulation version in document order. With `ref_prefix`, the clause of
+    that ref and everything inside it in the tree (``Chapter IV`` gives its sections,
+    articles, paragraphs and points); refs that only start with it (``Art. 32`` for a ref the
+    tree does not have) fall back to a prefix match. `parent_id` gives one clause's
+    children."""
     with store.read() as s:
         q = select(Clause).where(Clause.regulation_id == regulation_id)
         if parent_id is not None:
@@ -192,8 +194,41 @@ def clauses(store: Store, regulation_id: int, *, ref_prefix: str | None = None,
         rows = list(s.exec(q.order_by(Clause.position)).all())
     if ref_prefix:
         p = " ".join(ref_prefix.split())
-        rows = [c for c in rows if c.ref == p or c.ref.startswith((f"{p}(", f"{p} "))]
+        top = next((c for c in rows if c.ref == p), None)
+        if top is not None:
+            inside = {top.id}
+            for c in rows:  # document order: a parent always comes before its children
+                if c.parent_id in inside:
+                    inside.add(c.id)
+            rows = [c for c in rows if c.id in inside]
+        else:
+            rows = [c for c in rows if c.ref.startswith((f"{p}(", f"{p} ", f"{p}."))]
     return rows[:limit] if limit else rows
+
+
+def get_clause(store: Store, clause_id: int) -> Clause:
+    with store.read() as s:
+        row = s.get(Clause, clause_id)
+    if row is None:
+        raise NotFound(f"clause {clause_id} is not in the workspace")
+    return row
+
+
+def enclosing_mappings(store: Store, clause: Clause) -> list[tuple[str, Mapping]]:
+    """Mappings on the clauses that enclose `clause` (its paragraph, article, chapter…),
+    nearest first: an obligation is met by what is mapped to it or to what contains it."""
+    out: list[tuple[str, Mapping]] = []
+    with store.read() as s:
+        parent_id = clause.parent_id
+        while parent_id is not None:
+            parent = s.get(Clause, parent_id)
+            if parent is None:
+                break
+            out += [(parent.ref, m) for m in s.exec(
+                select(Mapping).where(Mapping.clause_id == parent.id)
+                .order_by(Mapping.control_id)).all()]
+            parent_id = parent.parent_id
+    return out
 
 
 def find_clause(store: Store, full_ref: str) -> tuple[Regulation, Clause]:

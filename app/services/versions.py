@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -10,7 +11,7 @@ from sqlmodel import col, select
 from app.domain.clauses import ClauseNode, RegulationDoc, text_hash
 from app.services.regulations import get_regulation
 from app.store import Store
-from app.store.models import Clause, Mapping
+from app.store.models import Clause, Mapping, Regulation
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +25,7 @@ class AffectedMapping:
     ref: str
     control_id: str
     relationship: str
-    because: str  # "changed" | "removed"
+    because: str  # "changed" | "removed" | "uncompared" (text on one side only)
 
 
 @dataclass(slots=True)
@@ -39,6 +40,7 @@ class VersionDiff:
     removed: list[str] = field(default_factory=list)
     changed: list[ClauseChange] = field(default_factory=list)
     unchanged: int = 0
+    uncompared: list[str] = field(default_factory=list)  # text on one side only
     mappings: list[AffectedMapping] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -46,8 +48,11 @@ class VersionDiff:
 
     @property
     def summary(self) -> str:
+        uncompared = (f", {len(self.uncompared)} whose text could not be compared (one "
+                      "version has none)" if self.uncompared else "")
         return (f"{len(self.added)} added, {len(self.removed)} removed, {len(self.changed)} "
-                f"changed, {self.unchanged} unchanged; {len(self.mappings)} mappings to review")
+                f"changed, {self.unchanged} unchanged{uncompared}; {len(self.mappings)} "
+                "mappings to review")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,17 +60,21 @@ class _Side:
     kind: str
     title: str
     text_hash: str
+    assessable: bool
+    attributes: str  # canonical JSON
 
 
 def _side_of_rows(rows: list[Clause]) -> dict[str, _Side]:
-    return {c.ref: _Side(c.kind, c.title, c.text_hash) for c in rows}
+    return {c.ref: _Side(c.kind, c.title, c.text_hash, bool(c.assessable),
+                         c.attributes or "{}") for c in rows}
 
 
 def _side_of_doc(doc: RegulationDoc) -> dict[str, _Side]:
     def h(n: ClauseNode) -> str:
         return text_hash(n.text) if n.text else ""
 
-    return {n.ref: _Side(n.kind, n.title, h(n)) for _, n in doc.walk()}
+    return {n.ref: _Side(n.kind, n.title, h(n), n.assessable,
+                         json.dumps(n.attributes, sort_keys=True)) for _, n in doc.walk()}
 
 
 def compare(code: str, old_label: str, new_label: str, old: dict[str, _Side],
@@ -83,8 +92,12 @@ def compare(code: str, old_label: str, new_label: str, old: dict[str, _Side],
             what.append("title")
         if a.kind != b.kind:
             what.append("kind")
+        if a.attributes != b.attributes and b.attributes != "{}":
+            what.append("attributes")
         if what:
             diff.changed.append(ClauseChange(ref, " and ".join(what)))
+        elif bool(a.text_hash) != bool(b.text_hash):
+            diff.uncompared.append(ref)
         else:
             diff.unchanged += 1
     diff.removed = [ref for ref in old if ref not in new]
@@ -92,7 +105,7 @@ def compare(code: str, old_label: str, new_label: str, old: dict[str, _Side],
 
 
 def _attach_mappings(store: Store, regulation_id: int, diff: VersionDiff) -> None:
-    changed = {c.ref for c in diff.changed}
+    changed = {c.ref for c in diff.changed} | set(diff.uncompared)
     removed = set(diff.removed)
     if not changed and not removed:
         return
@@ -102,8 +115,9 @@ def _attach_mappings(store: Store, regulation_id: int, diff: VersionDiff) -> Non
                       .where(Clause.regulation_id == regulation_id)).all()
     for ref, control, relationship in rows:
         if ref in changed or ref in removed:
-            diff.mappings.append(AffectedMapping(ref, control, relationship,
-                                                 "changed" if ref in changed else "removed"))
+            because = ("removed" if ref in removed else "uncompared"
+                       if ref in diff.uncompared else "changed")
+            diff.mappings.append(AffectedMapping(ref, control, relationship, because))
     diff.mappings.sort(key=lambda m: (m.ref, m.control_id))
 
 
@@ -121,21 +135,13 @@ def diff_versions(store: Store, code: str, old_version: str, new_version: str) -
     return diff
 
 
-def diff_against(store: Store, regulation_id: int, doc: RegulationDoc) -> VersionDiff:
+def diff_against(store: Store, old: Regulation, doc: RegulationDoc) -> VersionDiff:
     """A document about to be imported, against a version already in the workspace."""
     from app.services.regulations import clauses
 
-    rows = clauses(store, regulation_id)
-    old_label = get_label(store, regulation_id)
-    diff = compare(doc.code, old_label, doc.version_label, _side_of_rows(rows),
+    assert old.id is not None
+    rows = clauses(store, old.id)
+    diff = compare(doc.code, old.version_label, doc.version_label, _side_of_rows(rows),
                    _side_of_doc(doc), [n.ref for _, n in doc.walk()])
-    _attach_mappings(store, regulation_id, diff)
+    _attach_mappings(store, old.id, diff)
     return diff
-
-
-def get_label(store: Store, regulation_id: int) -> str:
-    from app.store.models import Regulation
-
-    with store.read() as s:
-        reg = s.get(Regulation, regulation_id)
-    return reg.version_label if reg else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -21,10 +21,11 @@ from app.services.clause_index import ClauseIndex, ClauseRow
 from app.services.regulations import (
     RegulationInfo,
     clause_mappings,
+    enclosing_mappings,
+    get_clause,
     list_regulations,
     mappings_below,
 )
-from app.store.models import Clause
 from app.tui.messages import (
     ClauseIndexLoaded,
     ImportDone,
@@ -34,6 +35,9 @@ from app.tui.messages import (
 )
 from app.tui.screens.base import SectionScreen
 from app.tui.screens.import_dialogs import DiffDialog, FilePickerDialog, ImportPlanDialog
+
+if TYPE_CHECKING:
+    from app.store.models import Clause, Mapping
 
 MAX_SHOWN = 200
 RECITALS = -1  # the data of the folded "Recitals" node
@@ -67,10 +71,13 @@ class RegulationsScreen(SectionScreen):
             yield Select[int]([], prompt="no regulations", id="reg-select", allow_blank=True)
             yield Input(placeholder="filter: ref or words (/)", id="clause-filter")
         with Horizontal(id="reg-split"):
-            tree: Tree[int] = Tree("clauses", id="clause-tree")
-            tree.show_root = False
-            tree.auto_expand = False
-            yield tree
+            # the whole tree is built once per regulation; filter matches go to a second tree,
+            # so typing never rebuilds (and clearing the filter never rebuilds) the big one
+            for tree_id in ("clause-tree", "match-tree"):
+                tree: Tree[int] = Tree("clauses", id=tree_id)
+                tree.show_root = False
+                tree.auto_expand = False
+                yield tree
             with Vertical(id="clause-side"):
                 with Horizontal(id="import-status"):
                     yield Static(id="import-phase")
@@ -117,22 +124,13 @@ class RegulationsScreen(SectionScreen):
 
     # ----------------------------------------------------------------- tree
     def show_tree(self, query: str = "") -> None:
-        """The whole tree (roots only; the rest loads on expand), or the filter's matches."""
+        """Build the whole tree for the loaded regulation (roots only; the rest loads on
+        expand), then show it or the filter's matches."""
         tree = self.query_one("#clause-tree", Tree)
         index = self.index
         with self.app.batch_update():
             tree.clear()
-            if index is None:
-                return
-            if query.strip():
-                found, total = index.search(query, MAX_SHOWN)
-                for row in found:
-                    self._add(tree.root, row, leaf=True)
-                more = f" (showing {MAX_SHOWN})" if total > MAX_SHOWN else ""
-                tree.root.label = f"{total} matches{more}"
-                self.query_one("#clause-filter", Input).border_subtitle = f"{total}{more}"
-            else:
-                self.query_one("#clause-filter", Input).border_subtitle = ""
+            if index is not None:
                 roots = index.roots()
                 recitals = [r for r in roots if r.kind == "recital"]
                 if len(recitals) > 1:  # one folded line instead of 180 at the top
@@ -142,10 +140,40 @@ class RegulationsScreen(SectionScreen):
                 for row in roots:
                     if row.kind != "recital" or len(recitals) <= 1:
                         self._add(tree.root, row)
-        tree.move_cursor_to_line(0)
-        first = tree.root.children[0].data if tree.root.children else None
-        if first is not None and first != RECITALS:
+        self.show_matches(query)
+        if not query.strip():
+            self._show_first(tree)
+
+    def show_matches(self, query: str) -> None:
+        """The filter's matches in the second tree, or the whole tree when there is none."""
+        tree = self.query_one("#clause-tree", Tree)
+        matches = self.query_one("#match-tree", Tree)
+        box = self.query_one("#clause-filter", Input)
+        filtering = bool(query.strip()) and self.index is not None
+        with self.app.batch_update():
+            tree.display, matches.display = not filtering, filtering
+            if not filtering:
+                box.border_subtitle = ""
+                return
+            assert self.index is not None
+            found, total = self.index.search(query, MAX_SHOWN)
+            matches.clear()
+            for row in found:
+                self._add(matches.root, row, leaf=True)
+            more = f" (showing {MAX_SHOWN})" if total > MAX_SHOWN else ""
+            box.border_subtitle = f"{total:,} matches{more}"
+        self._show_first(matches)
+
+    def _show_first(self, tree: Tree[int]) -> None:
+        """Put the cursor on the first line and show that clause (or nothing)."""
+        first = next((n.data for n in tree.root.children if n.data != RECITALS), None)
+        if tree.root.children:
+            tree.move_cursor_to_line(0)
+        if first is not None:
             self.show_clause(first)
+        else:
+            self.query_one("#clause-text", Static).update(
+                "[dim]No clause matches the filter.[/]" if tree.id == "match-tree" else "")
 
     def _add(self, parent: TreeNode[int], row: ClauseRow, *, leaf: bool = False) -> None:
         label = _row_label(row)
@@ -169,25 +197,27 @@ class RegulationsScreen(SectionScreen):
 
     def show_clause(self, clause_id: int) -> None:
         try:
-            with self.store.read() as s:
-                c = s.get(Clause, clause_id)
+            c = get_clause(self.store, clause_id)
             maps = clause_mappings(self.store, clause_id)
+            above = enclosing_mappings(self.store, c)
             below = (mappings_below(self.store, self.index.descendants(clause_id))
                      if self.index is not None else [])
         except CrosswalkError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        if c is None:
-            return
-        self.query_one("#clause-text", Static).update(_clause_markup(c, maps, below))
+        self.query_one("#clause-text", Static).update(_clause_markup(c, maps, above, below))
 
     @on(Input.Changed, "#clause-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.show_tree(event.value)
+        self.show_matches(event.value)
 
     @on(Input.Submitted, "#clause-filter")
     def _filter_done(self, _event: Input.Submitted) -> None:
-        self.query_one("#clause-tree", Tree).focus()
+        self._visible_tree().focus()
+
+    def _visible_tree(self) -> Tree[int]:
+        matches = self.query_one("#match-tree", Tree)
+        return matches if matches.display else self.query_one("#clause-tree", Tree)
 
     # ----------------------------------------------------------------- actions
     def action_filter(self) -> None:
@@ -199,6 +229,7 @@ class RegulationsScreen(SectionScreen):
         box = self.query_one("#clause-filter", Input)
         if box.value:
             box.value = ""
+        self.show_matches("")
         self.query_one("#clause-tree", Tree).focus()
 
     def action_reload(self) -> None:
@@ -217,13 +248,15 @@ class RegulationsScreen(SectionScreen):
             self._import = self.read_and_plan(path)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "cancel_import":
-            return self._import is not None and self._import.is_running
+        if action == "cancel_import":  # only while reading: a commit runs to its end
+            return (self._import is not None and self._import.is_running
+                    and self._import.name == "read_and_plan")
         return True
 
     def action_cancel_import(self) -> None:
         """Stop the running import; nothing is written."""
-        if self._import is not None and self._import.is_running:
+        if self.check_action("cancel_import", ()):
+            assert self._import is not None
             self._import.cancel()
             self.post_message(ImportStopped("import cancelled; nothing was written",
                                             failed=False))
@@ -251,8 +284,8 @@ class RegulationsScreen(SectionScreen):
     def on_import_progress(self, message: ImportProgress) -> None:
         status = self.query_one("#import-status")
         status.display = True
-        self.query_one("#import-phase", Static).update(
-            f"{escape(message.phase)} [dim](ctrl+x cancels)[/]")
+        hint = " [dim](ctrl+x cancels)[/]" if self.check_action("cancel_import", ()) else ""
+        self.query_one("#import-phase", Static).update(f"{escape(message.phase)}{hint}")
         self.query_one("#import-progress", ProgressBar).update(progress=message.progress)
         self.refresh_bindings()
 
@@ -332,7 +365,8 @@ def _info_markup(r: RegulationInfo) -> str:
             f"[dim]{escape(ids)}[/]")
 
 
-def _clause_markup(c: Clause, maps: list, below: list[tuple[str, str, str]]) -> str:  # type: ignore[type-arg]
+def _clause_markup(c: Clause, maps: list[Mapping], above: list[tuple[str, Mapping]],
+                   below: list[tuple[str, str, str]]) -> str:
     attrs = json.loads(c.attributes or "{}") if isinstance(c.attributes, str) else {}
     lines = [f"[b]{escape(c.ref)}[/]  [dim]{escape(c.kind)}"
              f"{'' if c.assessable else ', not assessable'}[/]"]
@@ -352,6 +386,10 @@ def _clause_markup(c: Clause, maps: list, below: list[tuple[str, str, str]]) -> 
         flag = f"\n    [b $warning]! {escape(m.flag)}[/]" if m.flag else ""
         lines.append(f"  [b]{m.control_id}[/] {m.relationship} · strength {m.strength} · "
                      f"{m.coverage} · {m.review_status}{flag}\n    {escape(m.rationale)}")
+    if above:
+        lines.append(f"\n[b]Mappings on what encloses it[/] ({len(above)})")
+        lines += [f"  {escape(ref)} → {m.control_id} [dim]{m.relationship}, {m.coverage}[/]"
+                  for ref, m in above[:15]]
     if below:
         lines.append(f"\n[b]Mappings inside it[/] ({len(below)})")
         lines += [f"  {escape(ref)} → {control} [dim]{rel}[/]" for ref, control, rel in below[:30]]
