@@ -135,11 +135,22 @@ def screen(folder: Path, runs: int) -> None:
                 await painted(app)
                 opens.append(time.perf_counter() - start)
             box = screen.query_one("#clause-filter", Input)
+            box.focus()  # as when typing: the clause detail waits for a pause
+            await pilot.pause()
+            filtered = asyncio.Event()
+            show_matches = screen.show_matches
+
+            def traced(query: str) -> None:
+                show_matches(query)
+                filtered.set()
+
+            screen.show_matches = traced  # type: ignore[method-assign]
             for word in ("art. 12", "art. 12(", "art. 12(3", "accuracy", "robustness cyber"):
                 for cut in range(1, len(word) + 1):
+                    filtered.clear()
                     start = time.perf_counter()
                     box.value = word[:cut]  # one keystroke: Input.Changed → filter → repaint
-                    await pilot.pause(0)
+                    await filtered.wait()
                     await painted(app)
                     keys.append(time.perf_counter() - start)
                 box.value = ""
@@ -149,6 +160,9 @@ def screen(folder: Path, runs: int) -> None:
     opens, keys = asyncio.run(measure())
     line("open a 10,000-clause regulation's tree", opens, 0.2, "ms")
     line(f"filter keystroke on 10,000 clauses ({len(keys)} keys)", keys, 0.05, "ms")
+    ranked = sorted(keys)
+    print(f"{'  keystrokes: 95th percentile':<58} {ranked[int(len(ranked) * 0.95)] * 1000:8.1f} ms"
+          f", over 50 ms: {sum(k > 0.05 for k in keys)} of {len(keys)}")
 
 
 def main() -> None:

@@ -35,6 +35,14 @@ def _isolated_env(tmp_path_factory: pytest.TempPathFactory,
     monkeypatch.delenv("NO_COLOR", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _steady_cursor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No blinking text cursor: snapshots must not depend on when they are taken."""
+    from textual.widgets import Input
+
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda _self: None)
+
+
 def make_store(path: Path, **kwargs: object) -> Store:
     """A reproducible workspace: fixed clock, actor and id, so hashes are stable."""
     kwargs.setdefault("actor", "tester")

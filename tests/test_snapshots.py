@@ -187,13 +187,14 @@ class TestRegulations:
 
     def test_filter(self, snap_compare, tmp_path: Path) -> None:
         assert snap_compare(library_app(tmp_path / "ws.db"),
-                            run_before=script("3", choose("GDPR"), "slash", *"breach"),
+                            run_before=script("3", choose("GDPR"), "slash", *"breach",
+                                              "wait:400"),  # the detail follows the typing
                             terminal_size=(120, 36))
 
     def test_hipaa_requirement_attributes(self, snap_compare, tmp_path: Path) -> None:
         assert snap_compare(library_app(tmp_path / "ws.db"),
                             run_before=script("3", choose("HIPAA"), "slash",
-                                              *"164.308(a)(1)(ii)"),
+                                              *"164.308(a)(1)(ii)", "wait:400"),
                             terminal_size=(120, 36))
 
     def test_import_plan(self, snap_compare) -> None:
