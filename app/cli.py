@@ -416,24 +416,9 @@ def import_cmd(c: Context, file: Path, code: str | None, title: str | None,
 
 
 def _print_plan(plan: Any, dry_run: bool) -> None:
-    doc = plan.doc
-    kinds = ", ".join(f"{n} {k}" for k, n in doc.count_by_kind().items())
-    verb = {"new": "new regulation", "version": "new version", "fill": "official text for"}
-    click.echo(f"{doc.source_name}: {verb[plan.mode]} {doc.code} {doc.version_label} "
-               f"({doc.source_format})")
-    click.echo(f"  clauses: {kinds}")
-    for w in doc.warnings:
-        click.echo(f"  warning: {w}")
-    if plan.diff is not None:
-        click.echo(f"  against {plan.diff.old_version}: {plan.diff.summary}")
-    if plan.fill is not None:
-        f = plan.fill
-        click.echo(f"  text for {f.placed} clauses ({f.changed} replacing different text); "
-                   f"{f.without_text} clauses get no text; {len(f.unplaced)} unplaced")
-        for ref in f.unplaced[:20]:
-            click.echo(f"    unplaced: {ref}")
-        if len(f.unplaced) > 20:
-            click.echo(f"    … and {len(f.unplaced) - 20} more (see --json)")
+    click.echo(plan.headline)
+    for line in plan.details():
+        click.echo(f"  {line}")
     click.echo("dry run: nothing written" if dry_run else "committed")
 
 

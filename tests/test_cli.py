@@ -9,7 +9,6 @@ it was (same bytes, same number of audit events).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import itertools
 import json
@@ -21,8 +20,8 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
@@ -31,6 +30,7 @@ import pytest
 
 from app import __version__
 from app.store.schema import SCHEMA_VERSION
+from tests.helpers import assert_error, event_count, sha256, unchanged
 
 CONTROL_IDS = ["GOV-1", "GOV-2", "GOV-3", "GOV-4", "SEC-1", "SEC-2", "SEC-3", "SEC-4",
                "OPS-1", "OPS-2", "OPS-3", "OPS-4"]
@@ -67,18 +67,11 @@ Ws = Callable[..., CliResult]  # runs `crosswalk --workspace <ws> ARGS…`
 
 
 # --------------------------------------------------------------------------------- helpers
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
 
 def _ro(path: Path) -> sqlite3.Connection:
     """Read the file as it is, creating no -wal/-shm beside it (immutable read)."""
     return sqlite3.connect(f"file:{quote(str(path))}?mode=ro&immutable=1", uri=True)
 
-
-def event_count(path: Path) -> int:
-    with closing(_ro(path)) as con:
-        return int(con.execute("SELECT count(*) FROM audit_event").fetchone()[0])
 
 
 def tamper(path: Path, sql: str, params: tuple[Any, ...] = ()) -> None:
@@ -93,29 +86,6 @@ def side_files(path: Path) -> list[str]:
                   if p.name != path.name and p.name.startswith(path.name))
 
 
-def assert_error(r: CliResult, *fragments: str) -> str:
-    """Exit 2, nothing on stdout, exactly one `error: …` line on stderr, no traceback."""
-    assert r.code == 2, (r.code, r.out, r.err)
-    assert "Traceback" not in r.err + r.out
-    assert r.out == ""
-    lines = r.err.splitlines()
-    assert len(lines) == 1, r.err
-    assert lines[0].startswith("error: "), r.err
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    return lines[0]
-
-
-@contextmanager
-def unchanged(path: Path, *, workspace: bool = True) -> Iterator[None]:
-    """The file at `path` is byte-identical afterwards (and, for a workspace, has as many
-    audit events)."""
-    before = sha256(path)
-    events = event_count(path) if workspace else None
-    yield
-    assert sha256(path) == before, f"{path} changed"
-    if workspace:
-        assert event_count(path) == events
 
 
 def status_json(ws: Ws) -> dict[str, Any]:

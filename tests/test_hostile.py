@@ -3,7 +3,6 @@ binary and non-UTF-8 values, and the demo never touching a real workspace."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 import subprocess
@@ -19,10 +18,7 @@ from app.services.controls import update_control
 from app.services.demo import create_demo
 from app.services.workspace import open_workspace
 from tests.conftest import make_store
-
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+from tests.helpers import sha256
 
 
 def test_fifo_is_refused_without_blocking(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
@@ -152,11 +148,11 @@ def test_demo_never_opens_or_replaces_a_real_workspace(tmp_path: Path) -> None:
     store = make_store(real)
     update_control(store, "GOV-1", owner="Important Person", narrative="months of work")
     store.close()
-    before = sha(real)
+    before = sha256(real)
     for reset in (False, True):
         with pytest.raises(WorkspaceError, match="not a demo one"):
             create_demo(real, actor="tester", reset=reset)
-    assert sha(real) == before
+    assert sha256(real) == before
     demo = create_demo(tmp_path / "demo.db", actor="tester")
     demo.close()
     again = create_demo(tmp_path / "demo.db", actor="tester", reset=True)

@@ -13,18 +13,13 @@ official documents of the corpus.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
-import sqlite3
 import time
 import tracemalloc
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import quote
 
 import pytest
 
@@ -34,6 +29,7 @@ from app.services.imports import commit_import, plan_import, read_document
 from app.services.regulations import get_regulation, insert_mappings
 from app.services.workspace import open_workspace
 from tests.conftest import make_store
+from tests.helpers import assert_error, query, sha256, unchanged
 
 FORMEX = "L_2016119EN.01000101.xml"
 XHTML = "AI-Act_EUR-Lex_L_202401689EN.000101.html"
@@ -56,41 +52,12 @@ class Cli(Protocol):
 
 
 # --------------------------------------------------------------------------------- helpers
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def query(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Read the file as it is (immutable: no -wal/-shm, no locks)."""
-    uri = f"file:{quote(str(path))}?mode=ro&immutable=1"
-    with closing(sqlite3.connect(uri, uri=True)) as con:
-        return con.execute(sql, params).fetchall()
 
 
 def actions(path: Path) -> Counter[str]:
     return Counter(a for (a,) in query(path, "SELECT action FROM audit_event"))
 
 
-@contextmanager
-def unchanged(path: Path) -> Iterator[None]:
-    """The workspace is byte-identical afterwards, with as many audit events."""
-    before, events = sha256(path), sum(actions(path).values())
-    yield
-    assert sha256(path) == before, f"{path} changed"
-    assert sum(actions(path).values()) == events
-
-
-def assert_error(r: CliResult, *fragments: str) -> str:
-    """Exit 2, nothing on stdout, exactly one `error: …` line on stderr, no traceback."""
-    assert r.code == 2, (r.code, r.out, r.err)
-    assert "Traceback" not in r.err + r.out
-    assert r.out == ""
-    lines = r.err.splitlines()
-    assert len(lines) == 1, r.err
-    assert lines[0].startswith("error: "), r.err
-    for fragment in fragments:
-        assert fragment in lines[0], (fragment, lines[0])
-    return lines[0]
 
 
 def run_json(cli: Cli, ws: Path, *args: str) -> Any:
@@ -587,7 +554,7 @@ def test_dry_run_writes_nothing_and_prints_the_plan(cli: Cli, bare_ws: Path,
                 "--dry-run")
     assert r.code == 0 and r.err == "", r.err
     assert r.out.splitlines() == [
-        "small-v2.csv: new version SMALL v2 (csv)",
+        "small-v2.csv is a new version of SMALL v2 (csv)",
         "  clauses: 1 part, 3 article",
         "  against v1: 1 added, 1 removed, 1 changed, 2 unchanged; 3 mappings to review",
         "dry run: nothing written",
@@ -606,7 +573,7 @@ def test_dry_run_writes_nothing_and_prints_the_plan(cli: Cli, bare_ws: Path,
         r = cli("--workspace", str(bare_ws), "import", str(v1), "--code", "OTHER",
                 "--version", "1", "--dry-run")
     assert r.code == 0 and r.out.splitlines()[-1] == "dry run: nothing written"
-    assert "new regulation OTHER 1 (csv)" in r.out
+    assert "is a new regulation OTHER 1 (csv)" in r.out
     assert regulation(cli, bare_ws, "OTHER") == []
 
 
@@ -622,7 +589,7 @@ def test_dry_run_of_an_official_text_fill(cli: Cli, lib_ws: Path, corpus: Path) 
     with unchanged(lib_ws):
         r = cli("--workspace", str(lib_ws), "import", str(corpus / FORMEX), "--dry-run")
     assert r.code == 0, r.err
-    assert r.out.startswith(f"{FORMEX}: official text for GDPR 2016-04-27 (formex)\n")
+    assert r.out.startswith(f"{FORMEX} is the text of GDPR 2016-04-27 (formex)\n")
     assert "0 unplaced" in r.out and r.out.endswith("dry run: nothing written\n")
     [gdpr] = regulation(cli, lib_ws, "GDPR")
     assert gdpr["with_text"] == 0

@@ -10,19 +10,15 @@ loader dropped or altered shows up as a difference.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import closing
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import quote
 
 import pytest
 import yaml
@@ -33,6 +29,7 @@ from app.services.regulations import clause_mappings, clauses, find_clause, list
 from app.services.workspace import open_workspace
 from app.store import Store
 from tests.conftest import make_store
+from tests.helpers import query, sha256
 
 ROOT = Path(__file__).resolve().parent.parent
 CODES = ["EU-AI-ACT", "GDPR", "HIPAA"]  # sorted, as `regulations` lists them
@@ -69,15 +66,6 @@ class Library:
 
 
 # --------------------------------------------------------------------------------- helpers
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def query(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """Read the file as it is (immutable: no -wal/-shm, no locks)."""
-    uri = f"file:{quote(str(path))}?mode=ro&immutable=1"
-    with closing(sqlite3.connect(uri, uri=True)) as con:
-        return con.execute(sql, params).fetchall()
 
 
 def one_line(text: str) -> str:

@@ -3,7 +3,6 @@ against the SQLModel models, and a migration that fails halfway."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import shutil
@@ -30,6 +29,7 @@ from app.services.workspace import open_workspace, workspace_status
 from app.store import Store
 from app.store.schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 from tests.conftest import DATA, make_store
+from tests.helpers import sha256
 
 MIGRATED_AT = datetime(2026, 11, 27, 10, 0, 0, tzinfo=UTC)
 BACKUP_NAME = "old.db.v1-20261127T100000Z.bak"
@@ -37,9 +37,6 @@ V1_EVENTS = 16
 EVENT_COLS = ("seq, at, actor, action, entity, entity_id, change, state_digest, prev_hash, "
               "hash")
 
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def connect(path: Path, *, immutable: bool = False) -> sqlite3.Connection:
@@ -185,12 +182,12 @@ def test_reopening_a_migrated_workspace_does_not_migrate_again(v1_workspace: Pat
 
 
 def test_read_only_open_of_an_old_workspace_is_refused(v1_workspace: Path) -> None:
-    before = sha(v1_workspace)
+    before = sha256(v1_workspace)
     with pytest.raises(WorkspaceError) as info:
         Store.open(v1_workspace, mode="ro")
     assert str(v1_workspace) in str(info.value)
     assert "needs upgrading from schema v1" in str(info.value)
-    assert sha(v1_workspace) == before
+    assert sha256(v1_workspace) == before
     assert list(v1_workspace.parent.glob("*.bak")) == []
 
 
@@ -265,12 +262,12 @@ def broken_steps(current: int, target: int = SCHEMA_VERSION) -> list[tuple[int, 
 
 def test_failed_migration_leaves_the_workspace_as_it_was(
         v1_workspace: Path, original: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
-    before = sha(v1_workspace)
+    before = sha256(v1_workspace)
     monkeypatch.setattr(store_module, "steps", broken_steps)
     with pytest.raises(WorkspaceError, match=r"cannot upgrade workspace .* incomplete input"):
         open_v1(v1_workspace)
     assert snapshot(v1_workspace) == original
-    assert sha(v1_workspace) == before
+    assert sha256(v1_workspace) == before
     backup = v1_workspace.with_name(BACKUP_NAME)
     assert backup.is_file()
     assert snapshot(backup, immutable=True) == original

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -35,9 +34,6 @@ def lib(library_template: Path, tmp_path: Path) -> Store:
     yield store
     store.close()
 
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.mark.parametrize(("typed", "canonical"), [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 import re
@@ -26,12 +25,10 @@ from app.store import Store, Tx
 from app.store.models import Clause, Control, Regulation
 from app.store.schema import APPLICATION_ID, SCHEMA_VERSION
 from tests.conftest import FIXED_WORKSPACE_ID, make_store
+from tests.helpers import sha256
 
 # ------------------------------------------------------------------------------- helpers
 
-
-def sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def side_files(path: Path) -> list[str]:
@@ -167,13 +164,13 @@ def test_reopening_does_not_seed_again(ws_path: Path) -> None:
 
 def test_read_only_store_reads_but_refuses_writes(store: Store, ws_path: Path) -> None:
     store.close()
-    before = sha(ws_path)
+    before = sha256(ws_path)
     with Store.open(ws_path, mode="ro") as s:
         assert s.readonly
         assert audit.verify(s).intact
         with pytest.raises(WorkspaceError, match="read-only"):
             update_control(s, "OPS-2", owner="Dana")
-    assert sha(ws_path) == before
+    assert sha256(ws_path) == before
 
 
 # ---------------------------------------------------------------------- refusing bad files
@@ -254,13 +251,13 @@ def test_refuses_files_that_are_not_usable_workspaces(
         tmp_path: Path, kind: str, create: bool) -> None:
     make, phrase = REFUSALS[kind]
     path = make(tmp_path)
-    before = sha(path)
+    before = sha256(path)
     with pytest.raises(WorkspaceError) as info:
         open_workspace(path, create=create)
     message = str(info.value)
     assert str(path) in message
     assert phrase in message
-    assert sha(path) == before
+    assert sha256(path) == before
 
 
 @pytest.mark.parametrize("kind", list(REFUSALS))

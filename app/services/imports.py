@@ -117,6 +117,31 @@ class ImportPlan:
     diff: VersionDiff | None = None
     fill: FillReport | None = None
 
+    @property
+    def headline(self) -> str:
+        doc = self.doc
+        verb = {"new": "a new regulation", "version": "a new version of",
+                "fill": "the text of"}[self.mode]
+        return (f"{doc.source_name} is {verb} {doc.code} {doc.version_label} "
+                f"({doc.source_format})")
+
+    def details(self, unplaced_shown: int = 20) -> list[str]:
+        """What the plan will do, a line each, for people (the CLI and the TUI)."""
+        kinds = ", ".join(f"{n:,} {k}" for k, n in self.doc.count_by_kind().items())
+        lines = [f"clauses: {kinds}"]
+        lines += [f"warning: {w}" for w in self.doc.warnings]
+        if self.diff is not None:
+            lines.append(f"against {self.diff.old_version}: {self.diff.summary}")
+        if self.fill is not None:
+            f = self.fill
+            lines.append(f"text for {f.placed:,} clauses ({f.changed} replacing different "
+                         f"text); {f.without_text:,} clauses get no text; {len(f.unplaced)} "
+                         "unplaced")
+            lines += [f"  unplaced: {ref}" for ref in f.unplaced[:unplaced_shown]]
+            if len(f.unplaced) > unplaced_shown:
+                lines.append(f"  … and {len(f.unplaced) - unplaced_shown} more")
+        return lines
+
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "code": self.doc.code, "version_label": self.doc.version_label,

@@ -91,26 +91,12 @@ class ImportPlanDialog(ModalScreen[bool]):
 
 
 def plan_markup(plan: ImportPlan) -> str:
-    doc = plan.doc
-    verb = {"new": "a new regulation", "version": "a new version of",
-            "fill": "the official text of"}[plan.mode]
-    kinds = ", ".join(f"{n:,} {k}" for k, n in doc.count_by_kind().items())
-    lines = [f"[b]{escape(doc.source_name)}[/] is {verb} [b]{escape(doc.code)}[/] "
-             f"{escape(doc.version_label)}",
-             f"[dim]{escape(doc.title[:200])}[/]", "", f"Clauses: {kinds}"]
-    if plan.diff is not None:
-        d = plan.diff
-        lines.append(f"Against {escape(d.old_version)}: {escape(d.summary)}")
-    if plan.fill is not None:
-        f = plan.fill
-        lines.append(f"Text for {f.placed:,} clauses ({f.changed} replacing different text); "
-                     f"{f.without_text:,} clauses get none; {len(f.unplaced)} unplaced")
-        for ref in f.unplaced[:8]:
-            lines.append(f"  [b $warning]unplaced[/] {escape(ref)}")
-        if len(f.unplaced) > 8:
-            lines.append(f"  … and {len(f.unplaced) - 8} more")
-    for w in doc.warnings:
-        lines.append(f"[b $warning]warning[/] {escape(w)}")
+    lines = [f"[b]{escape(plan.headline)}[/]", f"[dim]{escape(plan.doc.title[:200])}[/]", ""]
+    for line in plan.details(unplaced_shown=8):
+        styled = escape(line)
+        for word in ("warning:", "unplaced:"):
+            styled = styled.replace(word, f"[b $warning]{word}[/]", 1)
+        lines.append(styled)
     lines += ["", "Nothing is written until you commit; the import is one audited "
                   "transaction."]
     return "\n".join(lines)
