@@ -18,15 +18,11 @@ from pathlib import Path
 
 from app.domain.clauses import ClauseNode, RegulationDoc
 from app.errors import ImportFailed
+from app.importers.eu import act_date, celex_eli, sentence_case, short_title
 
 _VOID = {"meta", "link", "br", "hr", "img", "col", "input", "base", "area", "wbr", "source"}
 _BLOCK = {"p", "div", "td", "tr", "table", "li", "h1", "h2", "h3", "h4", "tbody"}
 _ENUM = "oj-enumeration-spacing"
-_MONTHS = {m: i for i, m in enumerate(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september",
-     "october", "november", "december"], start=1)}
-_PROPER = {"ai": "AI", "eu": "EU", "union": "Union", "member": "Member", "states": "States",
-           "commission": "Commission", "board": "Board", "office": "Office"}
 
 
 @dataclass(eq=False)
@@ -144,9 +140,9 @@ def parse_eurlex_html(data: bytes, path: Path, *, code: str | None = None) -> Re
     title_node = by_id.get("tit_1") or root.find_class("eli-main-title")
     title = title_node.text() if title_node else ""
     doc = RegulationDoc(
-        code=code or "", title=title, version_label=_act_date(title), jurisdiction="EU",
+        code=code or "", title=title, version_label=act_date(title), jurisdiction="EU",
         source_name=path.name, source_format="eurlex-html",
-        identifiers=_identifiers(root), short_title=_short_title(title),
+        identifiers=_identifiers(root), short_title=short_title(title),
     )
     doc.effective_date = doc.version_label or None
     if not root.attrs.get("closed"):
@@ -162,11 +158,6 @@ def parse_eurlex_html(data: bytes, path: Path, *, code: str | None = None) -> Re
     return doc
 
 
-def _act_date(title: str) -> str:
-    m = re.search(r"\bof (\d{1,2}) ([A-Z][a-z]+) (\d{4})\b", title)
-    if not m or m.group(2).lower() not in _MONTHS:
-        return ""
-    return f"{m.group(3)}-{_MONTHS[m.group(2).lower()]:02d}-{int(m.group(1)):02d}"
 
 
 def _identifiers(root: Node) -> dict[str, str]:
@@ -174,16 +165,11 @@ def _identifiers(root: Node) -> dict[str, str]:
         href = n.attrs.get("href", "")
         m = re.search(r"/eli/(reg|dir|dec)/(\d{4})/(\d+)/oj", href)
         if n.tag == "link" and m:
-            kind = {"reg": "R", "dir": "L", "dec": "D"}[m.group(1)]
-            return {"celex": f"3{m.group(2)}{kind}{int(m.group(3)):04d}",
-                    "eli": f"http://data.europa.eu/eli/{m.group(1)}/{m.group(2)}/"
-                           f"{int(m.group(3))}/oj"}
+            kind = {"reg": "regulation", "dir": "directive", "dec": "decision"}[m.group(1)]
+            return celex_eli(kind, m.group(2), m.group(3))
     return {}
 
 
-def _short_title(title: str) -> str:
-    m = re.search(r"\(([^()]*(?:Act|Regulation|Directive))\)", title)
-    return m.group(1) if m else ""
 
 
 def _recital(div: Node) -> ClauseNode:
@@ -212,19 +198,11 @@ def _division(div: Node, prefix: str) -> ClauseNode:
     kind = "section" if ".sct_" in div.id else "chapter"
     ref = f"{prefix}{word.capitalize()} {number}".strip()
     title_node = div.find_class("oj-ti-section-2")
-    node = ClauseNode(ref, kind, title=_sentence_case(title_node.text()) if title_node else "")
+    node = ClauseNode(ref, kind, title=sentence_case(title_node.text()) if title_node else "")
     node.children = _units(div, prefix=f"{ref} " if kind == "chapter" else prefix)
     return node
 
 
-def _sentence_case(text: str) -> str:
-    """EUR-Lex prints chapter titles in capitals; give them the case the act uses."""
-    if not text.isupper():
-        return text
-    words = text.lower().split()
-    out = [_PROPER.get(w, w) for w in words]
-    out = [re.sub(r"^ai-", "AI-", w) for w in out]
-    return " ".join([out[0][:1].upper() + out[0][1:], *out[1:]]) if out else ""
 
 
 def _article(div: Node) -> ClauseNode:

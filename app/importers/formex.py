@@ -20,10 +20,10 @@ from defusedxml.common import DefusedXmlException
 
 from app.domain.clauses import ClauseNode, RegulationDoc
 from app.errors import ImportFailed
+from app.importers.eu import celex_eli, short_title
 
 _SKIP = {"NOTE", "NO.P", "NO.PARAG", "TI.ART", "STI.ART"}
 _BLOCKS = {"P", "TXT", "ALINEA", "NP", "ITEM", "LIST", "TI", "STI", "PARAG", "CONSID"}
-_ACT_TYPES = {"regulation": "R", "directive": "L", "decision": "D"}
 _ROMAN = re.compile(r"\b([IVXLC]+)\b")
 
 
@@ -91,7 +91,7 @@ def parse_formex(data: bytes, path: Path, *, code: str | None = None) -> Regulat
         code=code or "", title=title, version_label=version, effective_date=version or None,
         jurisdiction="EU", source_name=path.name, source_format="formex",
         identifiers=_identifiers(root, title),
-        short_title=_short_title(title),
+        short_title=short_title(title),
     )
     doc.clauses += [_recital(c) for c in root.iter("CONSID")]
     terms = root.find(".//ENACTING.TERMS")
@@ -114,17 +114,11 @@ def _identifiers(root: ET.Element, title: str) -> dict[str, str]:
     else:
         m = re.search(r"\((?:EU|EC|EEC)\) (?:No )?(\d{4})/(\d+)", title)
         year, number = m.groups() if m else ("", "")
-    kind = next((v for k, v in _ACT_TYPES.items() if title.lower().startswith(k)), "")
-    if not (number.isdigit() and year.isdigit() and kind):
-        return {}
-    act = {"R": "reg", "L": "dir", "D": "dec"}[kind]
-    return {"celex": f"3{year}{kind}{int(number):04d}",
-            "eli": f"http://data.europa.eu/eli/{act}/{year}/{int(number)}/oj"}
+    kind = next((k for k in ("regulation", "directive", "decision")
+                 if title.lower().startswith(k)), "")
+    return celex_eli(kind, year, number)
 
 
-def _short_title(title: str) -> str:
-    m = re.search(r"\(([^()]*(?:Regulation|Act|Directive)[^()]*)\)\s*(?:\(Text|$)", title)
-    return m.group(1) if m else ""
 
 
 def _recital(consid: ET.Element) -> ClauseNode:

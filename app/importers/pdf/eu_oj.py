@@ -1,0 +1,380 @@
+"""EU Official Journal acts (the classic layout and the 2024 "L series" layout), from visual
+lines to the clause tree the Formex and EUR-Lex importers produce — same refs, same kinds.
+
+Structure is read from the act's own markers: "Whereas:" and "(n)" recitals; "CHAPTER I",
+"Section 1" and "Article N" headings with their titles on the lines after; numbered
+paragraphs "1."; points "(a)", "(1)", "(i)" whose nesting comes from how far their labels are
+indented; "ANNEX I" with its sections and numbered items. A label only counts when it is the
+next one in its sequence, so "(a) of Article 5" wrapped to the start of a line stays text.
+The closing formula and signatures, and anything else that belongs to no clause, are kept as
+unplaced text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.domain.clauses import ClauseNode, RegulationDoc
+from app.importers.eu import act_date, celex_eli, sentence_case, short_title
+from app.importers.pdf.visual import Cleaned, VLine
+
+_CHAPTER = re.compile(r"^CHAPTER ([IVXLC]+)$")
+_SECTION = re.compile(r"^SECTION (\d+)$", re.IGNORECASE)
+_ARTICLE = re.compile(r"^Article (\d+[a-z]?)$")
+_ANNEX = re.compile(r"^ANNEX ([IVXLC]+)$")
+_PARA = re.compile(r"^(\d+)\.\s+(.*)$")
+_LABEL = re.compile(r"^\((\d+|[a-z]{1,2}|[ivxl]+)\)\s*(.*)$")
+_ANNEX_LABEL = re.compile(r"^(\d+(?:\.\d+)*)\.\s+(.*)$")
+_ANNEX_SECTION = re.compile(r"^(Section|Part)\s+([A-Z0-9]+)(?:\s*[.—–-]\s+(.*)|$)")
+_ADOPTED = re.compile(r"^HA(?:VE|S) ADOPTED TH(?:IS|E PRESENT) ")
+_CLOSING = re.compile(r"^(This (Regulation|Directive|Decision) shall be binding|Done at )")
+_ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii",
+          "xiv", "xv", "xvi", "xvii", "xviii", "xix", "xx")
+
+
+@dataclass(slots=True)
+class _Item:
+    node: ClauseNode
+    label_x: float
+    label: str
+    own: list[str] = field(default_factory=list)
+    base: str = ""  # the ref its label is appended to
+
+
+def _next_labels(prev: str | None) -> set[str]:
+    """Labels that may follow `prev` in a list ("a" → "b", "h" → "i", "ii" → "iii")."""
+    if prev is None:
+        return {"a", "1", "i"}
+    out: set[str] = set()
+    if prev.isdigit():
+        out.add(str(int(prev) + 1))
+    if prev in _ROMAN and _ROMAN.index(prev) + 1 < len(_ROMAN):
+        out.add(_ROMAN[_ROMAN.index(prev) + 1])
+    if prev.isalpha() and len(prev) == 1 and prev != "z":
+        out.add(chr(ord(prev) + 1))
+    if prev == "z":
+        out.add("aa")
+    if len(prev) == 2 and prev[0] == prev[1] and prev[0] != "z":  # aa → bb
+        out.add(chr(ord(prev[0]) + 1) * 2)
+    return out
+
+
+class EuOjParser:
+    def __init__(self, cleaned: Cleaned, path: Path, layout: str) -> None:
+        self.lines = cleaned.lines
+        self.path = path
+        self.layout = layout
+        self.unplaced: list[tuple[int, str]] = []
+        xs = Counter(round(ln.x0) for ln in self.lines)
+        self.margin = float(min(x for x, _ in xs.most_common(3)))
+        rights = Counter(round(ln.x1) for ln in self.lines)
+        self.right = float(max(x for x, _ in rights.most_common(3)))
+        self.doc = RegulationDoc(code="", title="", version_label="", jurisdiction="EU",
+                                 source_name=path.name, source_format=f"pdf:{layout}")
+        self.chapter: ClauseNode | None = None
+        self.section: ClauseNode | None = None
+        self.container: ClauseNode | None = None  # article or annex (or annex section)
+        self.paragraph: _Item | None = None
+        self.items: list[_Item] = []  # open points, outermost first
+        self.own: list[str] = []  # the container's own text
+        self.last_para: int = 0
+        self.subpara = 1
+        self.title_for: ClauseNode | None = None
+        self.in_annex = False
+        self.annex_last = 0
+
+    # ------------------------------------------------------------------ parse
+    def parse(self) -> RegulationDoc:
+        i = self._front()
+        i = self._recitals(i)
+        self._terms(i)
+        self._close_container()
+        return self.doc
+
+    def _front(self) -> int:
+        """Title from the first page; returns where the recitals (or the terms) start."""
+        title: list[str] = []
+        for i, ln in enumerate(self.lines):
+            t = ln.text.strip()
+            if re.match(r"^(REGULATION|DIRECTIVE|DECISION|COMMISSION|COUNCIL) ", t) or title:
+                if t.startswith(("(Text with EEA", "THE EUROPEAN PARLIAMENT", "THE COUNCIL",
+                                 "THE EUROPEAN COMMISSION")) or ln.page > 2:
+                    break
+                title.append(t)
+        text = " ".join(title)
+        self.doc.title = re.sub(r"^(REGULATION|DIRECTIVE|DECISION) (\(\w+\) [\d/]+) OF THE "
+                                r"EUROPEAN PARLIAMENT AND OF THE COUNCIL",
+                                lambda m: f"{m.group(1).capitalize()} {m.group(2)} of the "
+                                          "European Parliament and of the Council", text)
+        self.doc.version_label = act_date(self.doc.title)
+        self.doc.effective_date = self.doc.version_label or None
+        self.doc.short_title = short_title(self.doc.title)
+        m = re.search(r"^(\w+) \((?:EU|EC|EEC)\) (?:No )?(\d{4})/(\d+)", self.doc.title)
+        if m:
+            self.doc.identifiers = celex_eli(m.group(1), m.group(2), m.group(3))
+        for i, ln in enumerate(self.lines):
+            if ln.text.strip() == "Whereas:" or _ADOPTED.match(ln.text.strip()):
+                for skipped in self.lines[:i + 1]:
+                    self._unplaced(skipped, keep_title=True)
+                return i + 1
+        return 0
+
+    def _recitals(self, i: int) -> int:
+        current: ClauseNode | None = None
+        expected = 1
+        while i < len(self.lines):
+            ln = self.lines[i]
+            t = ln.text.strip()
+            if _ADOPTED.match(t):
+                self._unplaced(ln)
+                return i + 1
+            m = re.match(r"^\((\d+)\)\s*(.*)$", t)
+            if m and int(m.group(1)) == expected and ln.x0 < self.margin + 8:
+                current = ClauseNode(f"Recital {expected}", "recital", text=m.group(2),
+                                     assessable=False)
+                self.doc.clauses.append(current)
+                expected += 1
+            elif current is not None:
+                current.text = _join(current.text, t)
+            else:
+                self._unplaced(ln)
+            i += 1
+        return i
+
+    def _terms(self, i: int) -> None:
+        closing = False
+        while i < len(self.lines):
+            ln = self.lines[i]
+            t = ln.text.strip()
+            i += 1
+            if _ANNEX.match(t) and ln.x0 > self.margin + 40:
+                closing = False
+                self._open_annex(_ANNEX.match(t).group(1))  # type: ignore[union-attr]
+                continue
+            if closing:
+                self._unplaced(ln)
+                continue
+            if not self.in_annex and _CLOSING.match(t):
+                self._close_container()
+                closing = True
+                self._unplaced(ln)
+                continue
+            if self.title_for is not None and self._title_line(ln, t):
+                continue
+            if not self.in_annex:
+                if (m := _CHAPTER.match(t)) and ln.x0 > self.margin + 40:
+                    self._open_chapter(m.group(1))
+                    continue
+                if (m := _SECTION.match(t)) and ln.x0 > self.margin + 40:
+                    self._open_section(m.group(1))
+                    continue
+                if (m := _ARTICLE.match(t)) and ln.x0 > self.margin + 40:
+                    self._open_article(m.group(1))
+                    continue
+            self._body(ln, t)
+
+    # ------------------------------------------------------------ structure
+    def _open_chapter(self, number: str) -> None:
+        self._close_container()
+        self.chapter = ClauseNode(f"Chapter {number}", "chapter")
+        self.section = None
+        self.doc.clauses.append(self.chapter)
+        self.title_for = self.chapter
+
+    def _open_section(self, number: str) -> None:
+        self._close_container()
+        prefix = f"{self.chapter.ref} " if self.chapter else ""
+        self.section = ClauseNode(f"{prefix}Section {number}", "section")
+        (self.chapter.children if self.chapter else self.doc.clauses).append(self.section)
+        self.title_for = self.section
+
+    def _open_article(self, number: str) -> None:
+        self._close_container()
+        art = ClauseNode(f"Art. {number}", "article")
+        parent = self.section or self.chapter
+        (parent.children if parent else self.doc.clauses).append(art)
+        self.container = art
+        self.title_for = art
+        self.last_para = 0
+
+    def _open_annex(self, number: str) -> None:
+        self._close_container()
+        self.in_annex = True
+        self.annex_last = 0
+        annex = ClauseNode(f"Annex {number}", "annex")
+        self.doc.clauses.append(annex)
+        self.container = annex
+        self.annex = annex
+        self.title_for = annex
+
+    def _title_line(self, ln: VLine, t: str) -> bool:
+        """Lines right after a heading, set off from the body, make its title."""
+        node = self.title_for
+        assert node is not None
+        if ln.bold and node.kind in ("article", "annex", "annex-section"):
+            node.title = _join(node.title, t)  # titles set in bold (2024 layout)
+            return True
+        if any(h.match(t) for h in (_CHAPTER, _SECTION, _ARTICLE, _ANNEX)):
+            self.title_for = None  # the next heading: this one had no (more) title
+            return False
+        centred = ln.x0 > self.margin + 20 and not _LABEL.match(t) and not _PARA.match(t)
+        if node.kind in ("chapter", "section"):
+            node.title = _join(node.title, sentence_case(t))
+            if not centred:  # a one-line title is all a chapter or section gets
+                self.title_for = None
+            return True
+        if centred and not (node.kind == "annex" and _ANNEX_SECTION.match(t)):
+            node.title = _join(node.title, t)
+            return True
+        self.title_for = None
+        return False
+
+    def _close_container(self) -> None:
+        self._close_items(0)
+        self._close_paragraph()
+        if self.container is not None:
+            self.container.text = _join(self.container.text, " ".join(self.own))
+        self.own = []
+        self.container = None
+
+    def _close_paragraph(self) -> None:
+        self._close_items(0)
+        if self.paragraph is not None:
+            self.paragraph.node.text = " ".join(self.paragraph.own)
+        self.paragraph = None
+
+    def _close_items(self, keep: int) -> None:
+        while len(self.items) > keep:
+            item = self.items.pop()
+            item.node.text = " ".join(item.own)
+
+    # ------------------------------------------------------------------ body
+    def _body(self, ln: VLine, t: str) -> None:
+        if self.container is None:
+            self._unplaced(ln)
+            return
+        if self.in_annex and (m := _ANNEX_SECTION.match(t)):
+            self._open_annex_section(m.group(1), m.group(2), m.group(3) or "")
+            return
+        if not self.in_annex and (m := _PARA.match(t)) and abs(ln.x0 - self.margin) < 8 \
+                and int(m.group(1)) == self.last_para + 1:
+            self._close_paragraph()
+            self.last_para += 1
+            node = ClauseNode(f"{self.container.ref}({m.group(1)})", "paragraph")
+            self.container.children.append(node)
+            self.paragraph = _Item(node, ln.x0, m.group(1), [m.group(2)])
+            self.subpara = 1
+            return
+        label = self._label(ln, t)
+        if label is not None:
+            return
+        # continuation: it belongs to the deepest open item it is indented under
+        while self.items and ln.x0 < self.items[-1].label_x + 6:
+            self._close_items(len(self.items) - 1)
+            if not self.items:  # text after a list: a new subparagraph
+                self.subpara += 1
+        target = self.items[-1].own if self.items else (
+            self.paragraph.own if self.paragraph else self.own)
+        target.append(t)
+
+    def _label(self, ln: VLine, t: str) -> _Item | None:
+        m = _LABEL.match(t)
+        numbered = self.in_annex and _ANNEX_LABEL.match(t)
+        if not m and not numbered:
+            return None
+        label, rest = (m.group(1), m.group(2)) if m else (numbered.group(1),  # type: ignore[union-attr]
+                                                          numbered.group(2))  # type: ignore[union-attr]
+        if "." in label:  # "3.1." in an annex: under item 3, with its own number
+            major = label.split(".")[0]
+            parent_depth = next((d for d, it in enumerate(self.items)
+                                 if it.label == major), -1) + 1
+            if parent_depth == 0:
+                return None
+        else:
+            parent_depth = self._place(label, ln.x0)
+            if parent_depth is None:
+                return None
+        sibling_base = (self.items[parent_depth].base if parent_depth < len(self.items)
+                        else None)
+        self._close_items(parent_depth)
+        if parent_depth:
+            parent = self.items[-1].node
+        elif self.paragraph is not None:
+            parent = self.paragraph.node
+        else:
+            parent = self.container  # type: ignore[assignment]
+        base = parent.ref
+        if "." in label:
+            base = self.annex_base()
+        elif sibling_base is not None:
+            base = sibling_base
+        elif parent_depth == 0 and f"{base}({label})" in {c.ref for c in parent.children}:
+            # a second list reusing the labels of the first (Art. 43(1)): name its subparagraph
+            base = f"{base} subpara {self.subpara}"
+        if self.in_annex:
+            kind = "annex-point" if parent_depth == 0 or "." in label else "annex-subpoint"
+        else:
+            kind = "point" if parent_depth == 0 else "subpoint"
+        node = ClauseNode(f"{base}({label})", kind)
+        parent.children.append(node)
+        if self.in_annex and numbered and parent_depth == 0 and "." not in label \
+                and rest and not rest.endswith((".", ";", ":", ",")) and ln.x1 < self.right - 90:
+            node.title, rest = rest, ""  # a numbered heading ("1. Introduction")
+        item = _Item(node, ln.x0, label, [rest] if rest else [], base)
+        if self.in_annex and parent_depth == 0 and label.isdigit():
+            self.annex_last = int(label)
+        self.items.append(item)
+        return item
+
+    def _place(self, label: str, x0: float) -> int | None:
+        """How many open items the new label sits under, or None if it is not a label here.
+
+        It continues the list of the deepest open item it follows in sequence and lines up
+        with (labels may shift a few points: "(9)" sits right of "(10)"); otherwise it must
+        start a new list ("a", "1", "i") under the items indented less than it."""
+        for depth in range(len(self.items) - 1, -1, -1):
+            item = self.items[depth]
+            if label in _next_labels(item.label) and abs(item.label_x - x0) <= 8:
+                return depth
+            if item.label_x < x0 - 8:
+                break
+        depth = sum(1 for it in self.items if it.label_x < x0 - 3)
+        continues = self.in_annex and depth == 0 and label == str(self.annex_last + 1)
+        if label not in _next_labels(None) and not continues:  # Annex I Section B goes on
+            return None                                        # from 13 where A stopped
+        return depth
+
+    def annex_base(self) -> str:
+        return self.annex.ref
+
+    def _open_annex_section(self, word: str, number: str, title: str) -> None:
+        self._close_items(0)
+        self.subpara = 1
+        if self.container is not None and self.container is not self.annex:
+            self.container.text = _join(self.container.text, " ".join(self.own))
+            self.own = []
+        else:
+            self.annex.text = _join(self.annex.text, " ".join(self.own))
+            self.own = []
+        section = ClauseNode(f"{self.annex.ref} {word} {number}", "annex-section", title=title)
+        self.annex.children.append(section)
+        self.container = section
+        if not title:
+            self.title_for = section
+
+    def _unplaced(self, ln: VLine, keep_title: bool = False) -> None:
+        self.unplaced.append((ln.page, ln.text.strip()))
+
+
+def _join(a: str, b: str) -> str:
+    return f"{a} {b}".strip() if a else b.strip()
+
+
+def parse_eu_oj(cleaned: Cleaned, path: Path, layout: str) -> tuple[RegulationDoc,
+                                                                    list[tuple[int, str]]]:
+    parser = EuOjParser(cleaned, path, layout)
+    doc = parser.parse()
+    return doc, parser.unplaced

@@ -1,0 +1,116 @@
+"""From PDFium's text fragments to visual lines: fragments on one baseline joined, superscript
+footnote markers taken out, running headers and footers and page-foot footnotes set aside.
+
+Everything set aside is kept (`Cleaned.set_aside`) so the importer can show it as unplaced
+text rather than lose it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from app.importers.pdf.lines import Line, PageInfo
+
+SUP = "\x00"  # wraps superscript text while lines are joined
+_MARKER = re.compile(rf"\s*\(\s*{SUP}(\d+){SUP}\s*\)")
+_FOOTNOTE_START = re.compile(rf"^\(\s*{SUP}?(\d+){SUP}?\s*\)")
+
+
+@dataclass(slots=True)
+class VLine:
+    """A visual line: what a reader sees as one line."""
+
+    page: int
+    x0: float
+    x1: float
+    top: float
+    size: float
+    bold: bool
+    text: str
+
+
+@dataclass(slots=True)
+class Cleaned:
+    lines: list[VLine]
+    body_size: float
+    pages: int
+    set_aside: list[tuple[int, str, str]] = field(default_factory=list)  # (page, why, text)
+
+
+def visual_lines(page: PageInfo, body_size: float) -> list[VLine]:
+    """Join the fragments of each baseline, in reading order within the page."""
+    out: list[VLine] = []
+    for f in page.lines:
+        sup = f.size < body_size * 0.7 and f.stripped.isdigit()
+        text = f"{SUP}{f.stripped}{SUP}" if sup else f.text
+        last = out[-1] if out else None
+        if last is not None and (sup or abs(last.top - f.top) < 2.6) and f.x0 >= last.x1 - 2:
+            gap = "" if sup or last.text.endswith((SUP, "(")) or text.startswith((")", SUP)) \
+                else " "
+            last.text = f"{last.text.rstrip()}{gap}{text.lstrip()}" if gap else \
+                f"{last.text.rstrip()}{text.strip()}"
+            last.x1 = max(last.x1, f.x1)
+            continue
+        if sup and last is not None:  # a marker PDFium placed before its line: keep it
+            last.text = f"{last.text}{text}"
+            continue
+        out.append(VLine(f.page, f.x0, f.x1, f.top, f.size, f.bold, text))
+    return out
+
+
+def strip_markers(text: str) -> str:
+    """Drop footnote markers ("Committee (¹),") and any leftover superscript sentinels."""
+    return _MARKER.sub("", text).replace(SUP, "")
+
+
+def clean(pages: Iterable[PageInfo]) -> Cleaned:
+    """Visual lines of the whole document without running headers, footers and footnotes."""
+    pages = list(pages)
+    sizes = Counter(f.size for p in pages for f in p.lines if f.stripped)
+    body = sizes.most_common(1)[0][0] if sizes else 10.0
+    per_page = [(p, visual_lines(p, body)) for p in pages]
+    # running heads: lines near the top or bottom edge whose shape repeats on many pages
+    shape_pages: dict[str, set[int]] = {}
+    for p, lines in per_page:
+        for ln in lines:
+            if _in_margin(ln, p):
+                shape_pages.setdefault(_shape(ln.text), set()).add(p.number)
+    threshold = max(3, len(pages) // 5)
+    running = {s for s, where in shape_pages.items() if len(where) >= threshold}
+    result = Cleaned([], body, len(pages))
+    for p, lines in per_page:
+        kept: list[VLine] = []
+        for ln in lines:
+            if _in_margin(ln, p) and _shape(ln.text) in running:
+                result.set_aside.append((p.number, "running header or footer",
+                                         ln.text.replace(SUP, "")))
+            else:
+                kept.append(ln)
+        kept, notes = _split_footnotes(kept, body)
+        result.set_aside += [(ln.page, "footnote", ln.text.replace(SUP, "")) for ln in notes]
+        result.lines += kept
+    for ln in result.lines:
+        ln.text = strip_markers(ln.text)
+    return result
+
+
+def _in_margin(line: VLine | Line, page: PageInfo) -> bool:
+    return line.top > page.height - 70 or line.top < 45
+
+
+def _shape(text: str) -> str:
+    return re.sub(r"\d+", "#", text.replace(SUP, "")).strip()
+
+
+def _split_footnotes(lines: list[VLine], body: float) -> tuple[list[VLine], list[VLine]]:
+    """Footnotes sit at the foot of the page in a smaller size, each starting "(n)"; the run
+    of small lines at the end of the page is taken as footnotes when it starts with one."""
+    start = len(lines)
+    while start > 0 and lines[start - 1].size < body - 0.7:
+        start -= 1
+    while start < len(lines) and not _FOOTNOTE_START.match(lines[start].text.strip()):
+        start += 1
+    return lines[:start], lines[start:]
