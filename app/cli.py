@@ -395,16 +395,20 @@ def clause_cmd(c: Context, full_ref: str, as_json: bool) -> None:
               "document's.")
 @click.option("--format", "fmt", help="Skip detection: catalog, csv, formex, eurlex-html, "
               "oscal-json, oscal-xml, ciso-assistant.")
+@click.option("--layout", help="PDF layout instead of detecting it: eu-oj-classic, "
+              "eu-oj-2024, cfr, generic.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as one JSON object.")
 @pass_ctx
 def import_cmd(c: Context, file: Path, code: str | None, title: str | None,
-               version: str | None, fmt: str | None, dry_run: bool, as_json: bool) -> None:
-    """Import a regulation (new, a new version, or the official text of one already here)."""
+               version: str | None, fmt: str | None, layout: str | None, dry_run: bool,
+               as_json: bool) -> None:
+    """Import a regulation (new, a new version, or the official text of one already here)
+    from a PDF, Formex XML, EUR-Lex XHTML, OSCAL, CISO Assistant, CSV or catalog file."""
     from app.services.imports import check_code, commit_import, plan_import, read_document
 
     doc = read_document(file, fmt=fmt, code=check_code(code) if code else None, title=title,
-                        version=version)
+                        version=version, layout=layout, on_page=_page_progress())
     store = c.open(write=not dry_run)
     plan = plan_import(store, doc)
     if not dry_run:
@@ -413,6 +417,20 @@ def import_cmd(c: Context, file: Path, code: str | None, title: str | None,
         emit_json(plan.as_dict() | {"committed": not dry_run})
         return
     _print_plan(plan, dry_run)
+
+
+def _page_progress() -> Any:
+    """A page counter on stderr, only when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        end = "\n" if done == total else ""
+        click.echo(f"\rreading page {done}/{total}", err=True, nl=False)
+        if end:
+            click.echo("", err=True)
+
+    return show
 
 
 def _print_plan(plan: Any, dry_run: bool) -> None:

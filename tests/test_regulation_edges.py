@@ -144,7 +144,7 @@ def test_a_stale_plan_is_not_committed(tmp_path: Path) -> None:
      + b"}", "nested too deeply"),
     ("deep.html", b"<html><body><div id='art_1'>" + b"<div>" * 300 + b"</div>" * 300
      + b"</div></body></html>", "nested more than 200 deep"),
-    ("scan.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "cannot read PDFs yet"),
+    ("broken.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n", "damaged or truncated"),
     ("playbook.json", json.dumps({"type": "playbook", "spec_version": "cacao-2.0"}).encode(),
      "is not a Crosswalk catalog"),
 ])

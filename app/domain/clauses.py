@@ -50,6 +50,9 @@ class RegulationDoc:
     attribution: str = ""
     clauses: list[ClauseNode] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # text of the source that no clause took (page, text): shown to the user, never dropped
+    unplaced: list[tuple[int, str]] = field(default_factory=list)
+    pages: int | None = None  # for paged sources (PDF)
 
     def walk(self) -> Iterator[tuple[ClauseNode | None, ClauseNode]]:
         for top in self.clauses:

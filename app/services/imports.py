@@ -38,21 +38,30 @@ Mode = Literal["new", "version", "fill"]
 
 
 def read_document(path: Path, *, fmt: str | None = None, code: str | None = None,
-                  title: str | None = None, version: str | None = None) -> RegulationDoc:
-    """Parse `path` into a clause tree, detecting its format unless `fmt` is given."""
+                  title: str | None = None, version: str | None = None,
+                  layout: str | None = None,
+                  on_page: Callable[[int, int], None] | None = None) -> RegulationDoc:
+    """Parse `path` into a clause tree, detecting its format unless `fmt` is given. PDFs are
+    read page by page (`on_page(done, pages)`; raise from it to stop) with their `layout`
+    detected unless given."""
+    fmt = fmt or sniff_format(path, _head(path))
+    if fmt == "pdf" or layout is not None:
+        return _finish(_read_pdf(path, layout, on_page), path, _sha256(path), code, title,
+                       version)
     data = read_bytes(path)
-    fmt = fmt or sniff_format(path, data[:4096])
-    if fmt == "pdf":
-        raise ImportFailed(f"{path} is a PDF; Crosswalk cannot read PDFs yet — import the "
-                           "act's Formex XML or EUR-Lex XHTML, or an OSCAL, CSV or catalog file")
     if fmt not in FORMATS:
         raise ImportFailed(
             f"cannot tell what kind of document {path} is; give --format (one of: "
             f"{', '.join(FORMATS)})" if fmt is None or fmt == "xml" else
             f"unknown format {fmt!r}; use one of: {', '.join(FORMATS)}")
     doc = _parse(fmt, data, path, code=code, title=title, version=version)
+    return _finish(doc, path, hashlib.sha256(data).hexdigest(), code, title, version)
+
+
+def _finish(doc: RegulationDoc, path: Path, sha256: str, code: str | None, title: str | None,
+            version: str | None) -> RegulationDoc:
     doc.source_name = path.name
-    doc.source_sha256 = hashlib.sha256(data).hexdigest()
+    doc.source_sha256 = sha256
     doc.code = (code or doc.code or "").strip().upper()
     if title:
         doc.title = title
@@ -63,6 +72,40 @@ def read_document(path: Path, *, fmt: str | None = None, code: str | None = None
                            "--version")
     check_tree(doc, path)  # every format: refs unique, so plan, dry run and commit agree
     return doc
+
+
+MAX_PDF_BYTES = 1024 * 1024 * 1024  # PDFs are read page by page, never whole
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            return fh.read(4096)
+    except FileNotFoundError:
+        raise ImportFailed(f"{path} does not exist") from None
+    except IsADirectoryError:
+        raise ImportFailed(f"{path} is a directory, not a file") from None
+    except OSError as exc:
+        raise ImportFailed(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _read_pdf(path: Path, layout: str | None,
+              on_page: Callable[[int, int], None] | None) -> RegulationDoc:
+    from app.importers.pdf import parse_pdf
+
+    size = path.stat().st_size
+    if size > MAX_PDF_BYTES:
+        raise ImportFailed(f"{path} is too large to import ({size / 1_048_576:,.0f} MB; the "
+                           f"limit for PDFs is {MAX_PDF_BYTES / 1_048_576:,.0f} MB)")
+    return parse_pdf(path, layout=layout, on_page=on_page)
 
 
 def _parse(fmt: str, data: bytes, path: Path, *, code: str | None, title: str | None,
@@ -132,6 +175,9 @@ class ImportPlan:
         lines += [f"warning: {w}" for w in self.doc.warnings]
         if self.diff is not None:
             lines.append(f"against {self.diff.old_version}: {self.diff.summary}")
+        if self.doc.pages:
+            lines.append(f"pages: {self.doc.pages}; text no clause took: "
+                         f"{len(self.doc.unplaced)} lines (see --json or the preview)")
         if self.fill is not None:
             f = self.fill
             lines.append(f"text for {f.placed:,} clauses ({f.changed} replacing different "
@@ -148,6 +194,8 @@ class ImportPlan:
             "title": self.doc.title, "mode": self.mode, "source_name": self.doc.source_name,
             "sha256": self.doc.source_sha256, "format": self.doc.source_format,
             "clauses_by_kind": self.doc.count_by_kind(), "warnings": list(self.doc.warnings),
+            "pages": self.doc.pages,
+            "unplaced_text": [{"page": page, "text": text} for page, text in self.doc.unplaced],
         }
         if self.diff is not None:
             out["diff"] = self.diff.as_dict()
@@ -272,7 +320,7 @@ def _fill(tx: Tx, regulation_id: int, doc: RegulationDoc) -> None:
     reg = tx.session.get(Regulation, regulation_id)
     assert reg is not None
     reg.source_name, reg.source_sha256 = doc.source_name, doc.source_sha256
-    reg.source_format = doc.source_format
+    reg.source_format, reg.source_pages = doc.source_format, doc.pages
     tx.session.add(reg)
     tx.record("regulation.update", "regulation", regulation_id, {
         "source_name": doc.source_name, "source_sha256": doc.source_sha256,

@@ -42,6 +42,7 @@ def insert_regulation(tx: Tx, doc: RegulationDoc) -> Regulation:
         source_name=doc.source_name, source_sha256=doc.source_sha256,
         source_format=doc.source_format, imported_at=tx.now, short_title=doc.short_title,
         identifiers=json.dumps(doc.identifiers, sort_keys=True), attribution=doc.attribution,
+        source_pages=doc.pages,
     )
     tx.session.add(reg)
     tx.session.flush()
@@ -121,6 +122,7 @@ class RegulationInfo:
     source_name: str
     source_sha256: str
     source_format: str
+    source_pages: int | None
     imported_at: str
     clauses: int
     with_text: int
@@ -154,7 +156,8 @@ def list_regulations(store: Store) -> list[RegulationInfo]:
         short_title=r.short_title, jurisdiction=r.jurisdiction, effective_date=r.effective_date,
         identifiers=json.loads(r.identifiers or "{}"), attribution=r.attribution,
         source_name=r.source_name, source_sha256=r.source_sha256,
-        source_format=r.source_format, imported_at=r.imported_at,
+        source_format=r.source_format, source_pages=r.source_pages,
+        imported_at=r.imported_at,
         clauses=counts.get(r.id, 0), with_text=texts.get(r.id, 0), mappings=maps.get(r.id, 0),
         latest=latest[r.code] is r) for r in regs]
     return sorted(out, key=lambda i: (i.code, i.effective_date or i.imported_at[:10], i.id))

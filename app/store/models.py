@@ -59,6 +59,7 @@ class Regulation(SQLModel, table=True):
     short_title: str = Field(default="", sa_column_kwargs={"server_default": ""})
     identifiers: str = Field(default="{}", sa_column_kwargs={"server_default": "{}"})
     attribution: str = Field(default="", sa_column_kwargs={"server_default": ""})
+    source_pages: int | None = None
 
 
 class Clause(SQLModel, table=True):

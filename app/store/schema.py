@@ -104,6 +104,9 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         )""",
         "CREATE INDEX ix_mapping_control ON mapping (control_id)",
     ),
+    4: (
+        "ALTER TABLE regulation ADD COLUMN source_pages INTEGER",
+    ),
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -97,7 +97,7 @@ class EuOjParser:
     def _front(self) -> int:
         """Title from the first page; returns where the recitals (or the terms) start."""
         title: list[str] = []
-        for i, ln in enumerate(self.lines):
+        for ln in self.lines:
             t = ln.text.strip()
             if re.match(r"^(REGULATION|DIRECTIVE|DECISION|COMMISSION|COUNCIL) ", t) or title:
                 if t.startswith(("(Text with EEA", "THE EUROPEAN PARLIAMENT", "THE COUNCIL",
@@ -118,7 +118,7 @@ class EuOjParser:
         for i, ln in enumerate(self.lines):
             if ln.text.strip() == "Whereas:" or _ADOPTED.match(ln.text.strip()):
                 for skipped in self.lines[:i + 1]:
-                    self._unplaced(skipped, keep_title=True)
+                    self._unplaced(skipped)
                 return i + 1
         return 0
 
@@ -365,7 +365,7 @@ class EuOjParser:
         if not title:
             self.title_for = section
 
-    def _unplaced(self, ln: VLine, keep_title: bool = False) -> None:
+    def _unplaced(self, ln: VLine) -> None:
         self.unplaced.append((ln.page, ln.text.strip()))
 
 

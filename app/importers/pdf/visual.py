@@ -47,7 +47,8 @@ def visual_lines(page: PageInfo, body_size: float) -> list[VLine]:
         sup = f.size < body_size * 0.7 and f.stripped.isdigit()
         text = f"{SUP}{f.stripped}{SUP}" if sup else f.text
         last = out[-1] if out else None
-        if last is not None and (sup or abs(last.top - f.top) < 2.6) and f.x0 >= last.x1 - 2:
+        if last is not None and (sup or abs(last.top - f.top) < 2.6) \
+                and last.x1 - 2 <= f.x0 < last.x1 + 40:  # not across a column gap
             gap = "" if sup or last.text.endswith((SUP, "(")) or text.startswith((")", SUP)) \
                 else " "
             last.text = f"{last.text.rstrip()}{gap}{text.lstrip()}" if gap else \

@@ -1,0 +1,295 @@
+"""US Code of Federal Regulations texts (the HHS combined HIPAA text and eCFR-style prints),
+from visual lines to a clause tree with CFR refs: ``§ 164.308(a)(1)(ii)(A)``.
+
+- Headings are the bold lines: "PART 164—…", "Subpart C—…", "§ 164.308 Administrative
+  safeguards." (a heading may wrap over several bold lines). Tables of contents (dotted
+  leaders) and the per-part contents lists (not bold) are left unplaced.
+- Paragraphs follow the CFR's six levels of labels — (a), (1), (i), (A), then italic (1) and
+  (i) — decided by what may come next in each level, so "(i)" after "(h)" stays a letter. A
+  label counts only at the start of a line that opens a paragraph (after a blank gap or the
+  end of a sentence); chains such as "(1)(i)" open both levels at once.
+- "Standard: X." makes its paragraph a standard titled X; "X (Required)." and
+  "X (Addressable)." make it an implementation specification with that requirement.
+- Source notes ("[68 FR 8376, …]"), AUTHORITY and SOURCE lines and appendices are unplaced.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from app.domain.clauses import ClauseNode, RegulationDoc
+from app.importers.eu import act_date
+from app.importers.pdf.eu_oj import _next_labels
+from app.importers.pdf.visual import Cleaned, VLine
+
+_PART = re.compile(r"^PART (\d+)\s*[—–-]\s*(.*)$")
+_SUBPART = re.compile(r"^Subpart ([A-Z])(?:\s*[—–-]\s*(.*)|\s+\[Reserved\])?$")
+_SECTION = re.compile(r"^§\s?(\d+\.\d+)\s+(.*)$")
+_LABEL = re.compile(r"^\(([a-z]{1,2}|\d{1,2}|[ivxl]+|[A-Z]{1,2})\)")
+_SOURCE_NOTE = re.compile(r"^\[\d+ FR \d+")
+_UNPLACED_START = re.compile(r"^(AUTHORITY|SOURCE|EFFECTIVE DATE NOTE):|^Appendix [A-Z] to ")
+_REQUIREMENT = re.compile(r"^(.*?)\s*\((Required|Addressable)\)\.?\s*(.*)$", re.S)
+_STANDARD = re.compile(r"^Standard:\s*(.*?)\.\s*(.*)$", re.S)
+_IMPL = re.compile(r"^Implementation specifications?:?\s*(.*)$", re.S)
+_ROMAN = set("ivxl")
+_LEVEL_KINDS = ("lower", "digit", "roman", "upper", "digit", "roman")
+
+
+def _kind_of(label: str) -> set[int]:
+    """Which CFR levels (0–5) a label could belong to."""
+    if label.isdigit():
+        return {1, 4}
+    if label.isupper():
+        return {3}
+    out = {0}
+    if set(label) <= _ROMAN:
+        out |= {2, 5}
+    return out
+
+
+class _Para:
+    __slots__ = ("label", "level", "node", "own")
+
+    def __init__(self, node: ClauseNode, level: int, label: str) -> None:
+        self.node = node
+        self.level = level
+        self.label = label
+        self.own: list[str] = []
+
+
+class CfrParser:
+    def __init__(self, cleaned: Cleaned, path: Path) -> None:
+        self.lines = cleaned.lines
+        self.path = path
+        self.doc = RegulationDoc(code="", title="", version_label="", jurisdiction="US",
+                                 source_name=path.name, source_format="pdf:cfr")
+        self.unplaced: list[tuple[int, str]] = []
+        self.part: ClauseNode | None = None
+        self.subpart: ClauseNode | None = None
+        self.section: ClauseNode | None = None
+        self.section_own: list[str] = []
+        self.stack: list[_Para] = []
+        self.heading: ClauseNode | None = None  # a heading still taking title lines
+        self.skipping = False  # inside an appendix or note block
+        self.in_note = False
+
+    def parse(self) -> tuple[RegulationDoc, list[tuple[int, str]]]:
+        dotted: dict[int, int] = {}
+        for ln in self.lines:
+            if "....." in ln.text:
+                dotted[ln.page] = dotted.get(ln.page, 0) + 1
+        contents_pages = {page for page, n in dotted.items() if n >= 3}
+        previous: VLine | None = None
+        for ln in self.lines:
+            if ln.page in contents_pages:  # a table of contents: every line of it
+                self._unplace(ln)
+                continue
+            self._line(ln, previous)
+            previous = ln
+        self._close_section()
+        self._identity()
+        return self.doc, self.unplaced
+
+    def _identity(self) -> None:
+        parts = [c.ref.split()[1] for c in self.doc.clauses if c.kind == "part"]
+        first = next((ln.text.strip() for ln in self.lines[:40] if len(ln.text.strip()) > 20),
+                     "")
+        self.doc.title = first or f"45 CFR Parts {', '.join(parts)}"
+        if parts:
+            self.doc.identifiers = {"cfr": f"45 CFR Parts {', '.join(parts)}"}
+        m = re.search(r"(January|February|March|April|May|June|July|August|September|October|"
+                      r"November|December) (\d{1,2}), (\d{4})",
+                      " ".join(ln.text for ln in self.lines[:60]))
+        if m:  # "as amended through March 26, 2013" → 2013-03-26
+            self.doc.version_label = act_date(f"of {m.group(2)} {m.group(1)} {m.group(3)}")
+            self.doc.effective_date = self.doc.version_label
+
+    # ------------------------------------------------------------------ lines
+    def _line(self, ln: VLine, previous: VLine | None) -> None:
+        t = ln.text.strip()
+        if "....." in t:  # a table of contents
+            self.heading = None
+            self._unplace(ln)
+            return
+        if ln.bold:
+            if self.heading is not None and not _is_heading(t):
+                self.heading.title = f"{self.heading.title} {t}".strip()
+                return
+            if self._heading(ln, t):
+                return
+        self.heading = None
+        if self.in_note or _SOURCE_NOTE.match(t):  # "[68 FR 8376, …]" may wrap
+            self.in_note = "]" not in t
+            self._close_paragraphs()
+            self._unplace(ln)
+            return
+        if _UNPLACED_START.match(t):
+            self.skipping = True
+            self._close_paragraphs()
+            self._unplace(ln)
+            return
+        if self.skipping or self.section is None:
+            self._unplace(ln)
+            return
+        if self._opens_paragraph(ln, t, previous):
+            return
+        target = self.stack[-1].own if self.stack else self.section_own
+        target.append(t)
+
+    def _heading(self, ln: VLine, t: str) -> bool:
+        if m := _PART.match(t):
+            self._close_section()
+            self.part = ClauseNode(f"Part {m.group(1)}", "part", title=m.group(2))
+            self.subpart = None
+            self.doc.clauses.append(self.part)
+            self.heading = self.part
+            self.skipping = False
+            return True
+        if (m := _SUBPART.match(t)) and self.part is not None:
+            self._close_section()
+            self.subpart = ClauseNode(f"{self.part.ref} Subpart {m.group(1)}", "subpart",
+                                      title=(m.group(2) or "[Reserved]").strip())
+            self.part.children.append(self.subpart)
+            self.heading = self.subpart
+            self.skipping = False
+            return True
+        if m := _SECTION.match(t):
+            self._close_section()
+            self.section = ClauseNode(f"§ {m.group(1)}", "section", title=m.group(2))
+            parent = self.subpart or self.part
+            (parent.children if parent else self.doc.clauses).append(self.section)
+            self.heading = self.section
+            self.skipping = False
+            return True
+        return False
+
+    def _opens_paragraph(self, ln: VLine, t: str, previous: VLine | None) -> bool:
+        labels: list[str] = []
+        rest = t
+        while m := _LABEL.match(rest):
+            labels.append(m.group(1))
+            rest = rest[m.end():].lstrip()
+        if not labels:
+            return False
+        gap_before = previous is None or previous.page != ln.page or \
+            previous.top - ln.top > ln.size * 1.9 or previous.x0 > ln.x0 + 100 or \
+            previous.top < ln.top or previous.text.rstrip().endswith((".", ":", ";"))
+        if not gap_before:
+            return False
+        plan = self._levels(labels)
+        if plan is None:
+            return False
+        for level, label in plan:
+            self._open(level, label)
+        if rest:
+            self.stack[-1].own.append(rest)
+        return True
+
+    def _levels(self, labels: list[str]) -> list[tuple[int, str]] | None:
+        """The level of each label in a chain, or None when the chain does not fit."""
+        path = [(p.level, p.label) for p in self.stack]
+        out: list[tuple[int, str]] = []
+        for i, label in enumerate(labels):
+            level = self._level_for(label, path, first=i == 0)
+            if level is None:
+                return None
+            out.append((level, label))
+            path = [p for p in path if p[0] < level] + [(level, label)]
+        return out
+
+    @staticmethod
+    def _level_for(label: str, path: list[tuple[int, str]], first: bool) -> int | None:
+        """Continue the deepest level this label follows, or open the next level down."""
+        levels = _kind_of(label)
+        for depth in range(len(path) - 1, -1, -1):
+            level, prev = path[depth]
+            if level in levels and label == _successor(prev, level):
+                return level
+        deeper = (path[-1][0] + 1) if path else 0
+        if deeper in levels and label == _FIRST[deeper]:
+            return deeper
+        return None
+
+    def _open(self, level: int, label: str) -> None:
+        while self.stack and self.stack[-1].level >= level:
+            self._close(self.stack.pop())
+        parent = self.stack[-1].node if self.stack else self.section
+        assert parent is not None
+        node = ClauseNode(f"{parent.ref}({label})", "paragraph")
+        parent.children.append(node)
+        self.stack.append(_Para(node, level, label))
+
+    # ---------------------------------------------------------------- closing
+    def _close(self, para: _Para) -> None:
+        """Standards and implementation specifications, with their titles and requirement,
+        are read off the paragraph's opening words once all its lines are in."""
+        text = " ".join(para.own)
+        if m := _STANDARD.match(text):
+            # "(1)(i) Standard: X." — the standard is the (1); its (i) states it
+            parent = self.stack[-1] if self.stack and para.level == 2 \
+                and self.stack[-1].level == 1 else None
+            target = parent.node if parent is not None else para.node
+            target.kind = "standard"
+            target.title = m.group(1).strip()
+            text = m.group(2) if parent is None else text
+        elif (m := _REQUIREMENT.match(text)) and len(m.group(1)) < 140:
+            title = _IMPL.sub(r"\1", m.group(1)).strip().rstrip(".")
+            requirement = {"requirement": m.group(2).lower()}
+            text = m.group(3)
+            if _IMPL.match(m.group(1)) and not title and para.node.children:
+                # "(2) Implementation specifications (Required). (i) X. … (ii) Y. …": the
+                # requirement is stated once for the specifications below
+                for child in para.node.children:
+                    child.kind = "implementation-specification"
+                    child.attributes = dict(requirement)
+                    head, dot, rest = child.text.partition(". ")
+                    if dot and len(head) < 80:
+                        child.title, child.text = head, rest
+            else:
+                para.node.kind = "implementation-specification"
+                para.node.title = title
+                para.node.attributes = requirement
+        para.node.text = text
+
+    def _close_paragraphs(self) -> None:
+        while self.stack:
+            self._close(self.stack.pop())
+
+    def _close_section(self) -> None:
+        self._close_paragraphs()
+        if self.section is not None:
+            self.section.text = " ".join(self.section_own)
+        self.section = None
+        self.section_own = []
+
+    def _unplace(self, ln: VLine) -> None:
+        self.unplaced.append((ln.page, ln.text.strip()))
+
+
+_FIRST = ("a", "1", "i", "A", "1", "i")
+
+
+def _successor(prev: str, level: int) -> str | None:
+    """The label after `prev` at a CFR level: letters, digits, roman numerals, capitals."""
+    kind = _LEVEL_KINDS[level]
+    if kind == "digit":
+        return str(int(prev) + 1) if prev.isdigit() else None
+    if kind == "roman":
+        nxt = _next_labels(prev) & set(_ROMANS)
+        return next(iter(nxt), None)
+    if kind == "lower":
+        return chr(ord(prev) + 1) if len(prev) == 1 and prev.islower() and prev != "z" else None
+    return chr(ord(prev) + 1) if len(prev) == 1 and prev.isupper() and prev != "Z" else None
+
+
+_ROMANS = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii",
+           "xiv", "xv", "xvi", "xvii", "xviii", "xix", "xx")
+
+
+def _is_heading(t: str) -> bool:
+    return bool(_PART.match(t) or _SUBPART.match(t) or _SECTION.match(t))
+
+
+def parse_cfr(cleaned: Cleaned, path: Path) -> tuple[RegulationDoc, list[tuple[int, str]]]:
+    return CfrParser(cleaned, path).parse()
