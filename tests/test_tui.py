@@ -485,3 +485,44 @@ async def test_diff_dialog_lists_changes(tmp_path: Path) -> None:
         table = app.screen.query_one("#diff-table", DataTable)
         rows = {tuple(table.get_row_at(i)[:2]) for i in range(table.row_count)}
         assert rows == {("+", "C"), ("−", "B"), ("~", "A")}
+
+
+async def test_pdf_import_preview_then_commit(tmp_path: Path, corpus: Path) -> None:
+    from textual.widgets import Tree
+
+    from app.services.regulations import get_regulation
+    from app.tui.screens.import_dialogs import ImportPlanDialog
+
+    store = make_store(tmp_path / "ws.db", library=True)
+    app = make_app(store)
+    progress: list[str] = []
+
+    def hook(message: object) -> None:
+        from app.tui.messages import ImportProgress
+
+        if isinstance(message, ImportProgress):
+            progress.append(message.phase)
+
+    async with app.run_test(size=(140, 44), message_hook=hook) as pilot:
+        await open_regulations(pilot, "GDPR")
+        await pilot.press("i")
+        await pilot.pause()
+        box = app.screen.query_one("#file-path", Input)
+        box.value = str(corpus / "CELEX_32016R0679_EN_TXT.pdf")
+        box.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ImportPlanDialog)
+        assert any("page 88 of 88" in p for p in progress)  # page by page
+        plan_text = str(app.screen.query_one("#plan-text").render())
+        assert "is the text of GDPR 2016-04-27" in plan_text and "pages: 88" in plan_text
+        tree = app.screen.query_one("#preview-tree", Tree)
+        assert len(tree.root.children) == 173 + 11
+        await pilot.press("u")
+        await pilot.pause()
+        assert "Text no clause took" in str(app.screen.query_one("#preview-text").render())
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await settle(pilot)
+    gdpr = get_regulation(store, "GDPR")
+    assert gdpr.source_pages == 88 and gdpr.source_format == "pdf:eu-oj-classic"

@@ -24,6 +24,7 @@ class ClauseNode:
     assessable: bool = True
     attributes: dict[str, str] = field(default_factory=dict)
     children: list[ClauseNode] = field(default_factory=list)
+    page: int | None = None  # where it starts in a paged source (shown in previews)
 
     def walk(self, parent: ClauseNode | None = None) -> Iterator[tuple[ClauseNode | None,
                                                                        ClauseNode]]:

@@ -71,8 +71,12 @@ class CfrParser:
         self.section_own: list[str] = []
         self.stack: list[_Para] = []
         self.heading: ClauseNode | None = None  # a heading still taking title lines
+        self.page: int | None = None
         self.skipping = False  # inside an appendix or note block
         self.in_note = False
+
+    def _node(self, ref: str, kind: str, **fields: object) -> ClauseNode:
+        return ClauseNode(ref, kind, page=self.page, **fields)  # type: ignore[arg-type]
 
     def parse(self) -> tuple[RegulationDoc, list[tuple[int, str]]]:
         dotted: dict[int, int] = {}
@@ -82,6 +86,7 @@ class CfrParser:
         contents_pages = {page for page, n in dotted.items() if n >= 3}
         previous: VLine | None = None
         for ln in self.lines:
+            self.page = ln.page
             if ln.page in contents_pages:  # a table of contents: every line of it
                 self._unplace(ln)
                 continue
@@ -140,7 +145,7 @@ class CfrParser:
     def _heading(self, ln: VLine, t: str) -> bool:
         if m := _PART.match(t):
             self._close_section()
-            self.part = ClauseNode(f"Part {m.group(1)}", "part", title=m.group(2))
+            self.part = self._node(f"Part {m.group(1)}", "part", title=m.group(2))
             self.subpart = None
             self.doc.clauses.append(self.part)
             self.heading = self.part
@@ -148,7 +153,7 @@ class CfrParser:
             return True
         if (m := _SUBPART.match(t)) and self.part is not None:
             self._close_section()
-            self.subpart = ClauseNode(f"{self.part.ref} Subpart {m.group(1)}", "subpart",
+            self.subpart = self._node(f"{self.part.ref} Subpart {m.group(1)}", "subpart",
                                       title=(m.group(2) or "[Reserved]").strip())
             self.part.children.append(self.subpart)
             self.heading = self.subpart
@@ -156,7 +161,7 @@ class CfrParser:
             return True
         if m := _SECTION.match(t):
             self._close_section()
-            self.section = ClauseNode(f"§ {m.group(1)}", "section", title=m.group(2))
+            self.section = self._node(f"§ {m.group(1)}", "section", title=m.group(2))
             parent = self.subpart or self.part
             (parent.children if parent else self.doc.clauses).append(self.section)
             self.heading = self.section
@@ -216,7 +221,7 @@ class CfrParser:
             self._close(self.stack.pop())
         parent = self.stack[-1].node if self.stack else self.section
         assert parent is not None
-        node = ClauseNode(f"{parent.ref}({label})", "paragraph")
+        node = self._node(f"{parent.ref}({label})", "paragraph")
         parent.children.append(node)
         self.stack.append(_Para(node, level, label))
 

@@ -85,8 +85,12 @@ class EuOjParser:
         self.title_for: ClauseNode | None = None
         self.in_annex = False
         self.annex_last = 0
+        self.page: int | None = None
 
     # ------------------------------------------------------------------ parse
+    def _node(self, ref: str, kind: str, **fields: object) -> ClauseNode:
+        return ClauseNode(ref, kind, page=self.page, **fields)  # type: ignore[arg-type]
+
     def parse(self) -> RegulationDoc:
         i = self._front()
         i = self._recitals(i)
@@ -127,13 +131,14 @@ class EuOjParser:
         expected = 1
         while i < len(self.lines):
             ln = self.lines[i]
+            self.page = ln.page
             t = ln.text.strip()
             if _ADOPTED.match(t):
                 self._unplaced(ln)
                 return i + 1
             m = re.match(r"^\((\d+)\)\s*(.*)$", t)
             if m and int(m.group(1)) == expected and ln.x0 < self.margin + 8:
-                current = ClauseNode(f"Recital {expected}", "recital", text=m.group(2),
+                current = self._node(f"Recital {expected}", "recital", text=m.group(2),
                                      assessable=False)
                 self.doc.clauses.append(current)
                 expected += 1
@@ -148,6 +153,7 @@ class EuOjParser:
         closing = False
         while i < len(self.lines):
             ln = self.lines[i]
+            self.page = ln.page
             t = ln.text.strip()
             i += 1
             if _ANNEX.match(t) and ln.x0 > self.margin + 40:
@@ -179,7 +185,7 @@ class EuOjParser:
     # ------------------------------------------------------------ structure
     def _open_chapter(self, number: str) -> None:
         self._close_container()
-        self.chapter = ClauseNode(f"Chapter {number}", "chapter")
+        self.chapter = self._node(f"Chapter {number}", "chapter")
         self.section = None
         self.doc.clauses.append(self.chapter)
         self.title_for = self.chapter
@@ -187,13 +193,13 @@ class EuOjParser:
     def _open_section(self, number: str) -> None:
         self._close_container()
         prefix = f"{self.chapter.ref} " if self.chapter else ""
-        self.section = ClauseNode(f"{prefix}Section {number}", "section")
+        self.section = self._node(f"{prefix}Section {number}", "section")
         (self.chapter.children if self.chapter else self.doc.clauses).append(self.section)
         self.title_for = self.section
 
     def _open_article(self, number: str) -> None:
         self._close_container()
-        art = ClauseNode(f"Art. {number}", "article")
+        art = self._node(f"Art. {number}", "article")
         parent = self.section or self.chapter
         (parent.children if parent else self.doc.clauses).append(art)
         self.container = art
@@ -204,7 +210,7 @@ class EuOjParser:
         self._close_container()
         self.in_annex = True
         self.annex_last = 0
-        annex = ClauseNode(f"Annex {number}", "annex")
+        annex = self._node(f"Annex {number}", "annex")
         self.doc.clauses.append(annex)
         self.container = annex
         self.annex = annex
@@ -263,7 +269,7 @@ class EuOjParser:
                 and int(m.group(1)) == self.last_para + 1:
             self._close_paragraph()
             self.last_para += 1
-            node = ClauseNode(f"{self.container.ref}({m.group(1)})", "paragraph")
+            node = self._node(f"{self.container.ref}({m.group(1)})", "paragraph")
             self.container.children.append(node)
             self.paragraph = _Item(node, ln.x0, m.group(1), [m.group(2)])
             self.subpara = 1
@@ -318,7 +324,7 @@ class EuOjParser:
             kind = "annex-point" if parent_depth == 0 or "." in label else "annex-subpoint"
         else:
             kind = "point" if parent_depth == 0 else "subpoint"
-        node = ClauseNode(f"{base}({label})", kind)
+        node = self._node(f"{base}({label})", kind)
         parent.children.append(node)
         if self.in_annex and numbered and parent_depth == 0 and "." not in label \
                 and rest and not rest.endswith((".", ";", ":", ",")) and ln.x1 < self.right - 90:
@@ -359,7 +365,7 @@ class EuOjParser:
         else:
             self.annex.text = _join(self.annex.text, " ".join(self.own))
             self.own = []
-        section = ClauseNode(f"{self.annex.ref} {word} {number}", "annex-section", title=title)
+        section = self._node(f"{self.annex.ref} {word} {number}", "annex-section", title=title)
         self.annex.children.append(section)
         self.container = section
         if not title:

@@ -33,10 +33,15 @@ class GenericParser:
         self.texts: dict[int, list[str]] = {}
         self.last: tuple[str, tuple[int, ...]] | None = None  # (prefix, number) of the last
         self.used: Counter[str] = Counter()
+        self.page: int | None = None
+
+    def _node(self, ref: str, kind: str, **fields: object) -> ClauseNode:
+        return ClauseNode(ref, kind, page=self.page, **fields)  # type: ignore[arg-type]
 
     def parse(self) -> tuple[RegulationDoc, list[tuple[int, str]]]:
         self._identity()
         for ln in self.lines:
+            self.page = ln.page
             self._line(ln)
         for node_id, parts in self.texts.items():
             node = self._by_id[node_id]
@@ -95,7 +100,7 @@ class GenericParser:
         parent = self.open.get(parent_ref) if parent_ref else None
         heading = ln.bold or ln.size > self.body + 0.5 or (
             len(rest) < 90 and not rest.endswith((".", ";", ":", ",")))
-        node = ClauseNode(ref, "heading" if heading else "clause",
+        node = self._node(ref, "heading" if heading else "clause",
                           title=rest if heading else "")
         self._by_id[id(node)] = node
         if not heading:
@@ -114,7 +119,7 @@ class GenericParser:
         ref = f"{owner.ref} — {t}" if owner else t  # type: ignore[union-attr]
         if self.used[t] > 1:
             ref = f"{ref} ({self.used[t]})"
-        node = ClauseNode(ref[:200], "heading", title=t)
+        node = self._node(ref[:200], "heading", title=t)
         self._by_id[id(node)] = node
         owner.children.append(node)  # type: ignore[union-attr]
         self.current = node  # the text below it is its text

@@ -8,11 +8,13 @@ from typing import ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.markup import escape
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, DirectoryTree, Input, Label, Select, Static
+from textual.widgets import Button, DataTable, DirectoryTree, Input, Label, Select, Static, Tree
+from textual.widgets.tree import TreeNode
 
+from app.domain.clauses import ClauseNode
 from app.services.imports import ImportPlan
 from app.services.versions import VersionDiff, diff_versions
 from app.store import Store
@@ -32,8 +34,9 @@ class FilePickerDialog(ModalScreen[Path | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="file-picker", classes="dialog"):
-            yield Static("[b]Import a document[/]  [dim]Formex XML, EUR-Lex XHTML, OSCAL "
-                         "catalog, CISO Assistant library, CSV or a Crosswalk catalog[/]")
+            yield Static("[b]Import a document[/]  [dim]an official PDF, Formex XML, EUR-Lex "
+                         "XHTML, OSCAL catalog, CISO Assistant library, CSV or a Crosswalk "
+                         "catalog[/]")
             yield DirectoryTree(self.start, id="file-tree")
             yield Input(str(self.start), placeholder="path to a file", id="file-path")
             with Horizontal(classes="dialog-buttons"):
@@ -61,23 +64,79 @@ class FilePickerDialog(ModalScreen[Path | None]):
 
 
 class ImportPlanDialog(ModalScreen[bool]):
-    """What the import will do; returns True to commit it."""
+    """A preview of the import before anything is written: what it will do, the clause tree
+    it found (each clause with its text and page), and the text no clause took. Returns True
+    to commit."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "commit", "Commit", id="import-commit", priority=True),
         Binding("escape", "cancel", "Cancel", id="import-cancel"),
+        Binding("u", "unplaced", "Unplaced text", id="import-unplaced",
+                tooltip="Show the text of the document that no clause took"),
     ]
 
     def __init__(self, plan: ImportPlan) -> None:
         super().__init__()
         self.plan = plan
+        self._by_id: dict[int, ClauseNode] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(id="import-plan", classes="dialog"):
-            yield Static(plan_markup(self.plan), id="plan-text")
+            with VerticalScroll(id="plan-scroll"):
+                yield Static(plan_markup(self.plan), id="plan-text")
+            with Horizontal(id="preview-split"):
+                tree: Tree[int] = Tree("clauses", id="preview-tree")
+                tree.show_root = False
+                yield tree
+                with VerticalScroll(id="preview-detail"):
+                    yield Static(id="preview-text")
             with Horizontal(classes="dialog-buttons"):
+                yield Button("Unplaced text  u", id="unplaced", compact=True)
                 yield Button("Commit  ctrl+s", variant="primary", id="commit", compact=True)
                 yield Button("Cancel  esc", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        tree = self.query_one("#preview-tree", Tree)
+        for node in self.plan.doc.clauses:
+            self._add(tree.root, node)
+        if tree.root.children:
+            tree.move_cursor_to_line(0)
+
+    def _add(self, parent: TreeNode[int], node: ClauseNode) -> None:
+        self._by_id[id(node)] = node
+        label = f"[b]{escape(node.ref)}[/] {escape((node.title or '')[:60])}"
+        if node.children:
+            parent.add(label, data=id(node), allow_expand=True)
+        else:
+            parent.add_leaf(label, data=id(node))
+
+    @on(Tree.NodeExpanded, "#preview-tree")
+    def _expand(self, event: Tree.NodeExpanded[int]) -> None:
+        node = self._by_id.get(event.node.data or 0)
+        if node is not None and not event.node.children:
+            for child in node.children:
+                self._add(event.node, child)
+
+    @on(Tree.NodeHighlighted, "#preview-tree")
+    def _show(self, event: Tree.NodeHighlighted[int]) -> None:
+        node = self._by_id.get(event.node.data or 0)
+        if node is None:
+            return
+        page = f", page {node.page}" if node.page else ""
+        attrs = "".join(f"\n[dim]{escape(k)}:[/] {escape(v)}" for k, v in node.attributes.items())
+        self.query_one("#preview-text", Static).update(
+            f"[b]{escape(node.ref)}[/] [dim]{escape(node.kind)}{page}[/]\n"
+            f"{escape(node.title)}{attrs}\n\n"
+            f"{escape(node.text) if node.text else '[dim]no text of its own[/]'}")
+
+    @on(Button.Pressed, "#unplaced")
+    def action_unplaced(self) -> None:
+        """Show the text that no clause took."""
+        rows = self.plan.doc.unplaced
+        body = "\n".join(f"[dim]p. {page}[/] {escape(text)}" for page, text in rows[:400])
+        more = f"\n… and {len(rows) - 400} more lines" if len(rows) > 400 else ""
+        self.query_one("#preview-text", Static).update(
+            f"[b]Text no clause took[/] ({len(rows)} lines)\n\n{body or '[dim]none[/]'}{more}")
 
     @on(Button.Pressed, "#commit")
     def action_commit(self) -> None:

@@ -42,6 +42,10 @@ if TYPE_CHECKING:
     from app.store.models import Clause, Mapping
 
 MAX_SHOWN = 100
+
+
+class _Stopped(Exception):
+    """Raised inside the reading worker when the user cancels."""
 RECITALS = -1  # the data of the folded "Recitals" node
 
 
@@ -287,13 +291,22 @@ class RegulationsScreen(SectionScreen):
         from app.services.imports import plan_import, read_document
 
         worker = get_current_worker()
-        self.post_message(ImportProgress(f"reading {path.name}…", 0.1))
+        self.post_message(ImportProgress(f"reading {path.name}…", 0.05))
+
+        def page_done(done: int, pages: int) -> None:
+            if worker.is_cancelled:
+                raise _Stopped
+            self.post_message(ImportProgress(f"reading {path.name}: page {done} of {pages}",
+                                             0.05 + 0.8 * done / pages))
+
         try:
-            doc = read_document(path)
+            doc = read_document(path, on_page=page_done)
             if worker.is_cancelled:
                 return
             self.post_message(ImportProgress("comparing with the workspace…", 0.6))
             plan = plan_import(self.store, doc)
+        except _Stopped:
+            return
         except CrosswalkError as exc:
             self.post_message(ImportStopped(str(exc)))
             return
