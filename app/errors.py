@@ -32,3 +32,14 @@ class ImportFailed(CrosswalkError):
 
     The message names the file and, where known, the place: line and column, page, or the
     path of the offending element."""
+
+
+class DetailsNeeded(ImportFailed):
+    """The document does not say what it is — its regulation code or its version — so the
+    user must say. The CLI asks for --code/--version; the TUI asks in a dialog and goes on
+    with `doc` (the document already read, when there is one)."""
+
+    def __init__(self, message: str, missing: tuple[str, ...], doc: object = None) -> None:
+        super().__init__(message)
+        self.missing = missing
+        self.doc = doc

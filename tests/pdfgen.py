@@ -37,7 +37,7 @@ def escape(text: str) -> bytes:
 
 def text_content(items: Iterable[Item]) -> bytes:
     """A content stream drawing each item as one line of text."""
-    ops = []
+    ops: list[bytes] = []
     for x, y, size, bold, text in items:
         font = b"/F2" if bold else b"/F1"
         ops.append(b"BT %s %g Tf %g %g Td (%s) Tj ET" % (font, size, x, y, escape(text)))
@@ -167,3 +167,16 @@ def damage_page(path: Path, page: int) -> Path:
     end = data.index(b"\nendobj", start)
     path.write_bytes(data[:start] + b" " * (end - start) + data[end:])
     return path
+
+
+# a one-page numbered policy: a title, a version line, two headings with a clause each
+POLICY_PAGE: list[Item] = [
+    (72, 760, 18, True, "Acme Access Control Policy"),
+    (72, 738, 10, False, "Version 2.1, approved by the board (see annex)."),
+    (72, 700, 13, True, "1 Scope"),
+    (72, 680, 12, True, "1.1 Purpose"),
+    (72, 664, 10, False, "This policy sets the rules for access to Acme systems (all of them)."),
+    (72, 630, 13, True, "2 Controls"),
+    (72, 610, 12, True, "2.1 Access"),
+    (72, 594, 10, False, "Access is granted on a need-to-know basis and reviewed yearly."),
+]

@@ -415,6 +415,53 @@ def test_our_catalog_format(cli: Cli, lib_ws: Path, tmp_path: Path, suffix: str)
     intact(cli, lib_ws)
 
 
+FOLD_BASE = """schema: crosswalk-catalog/1
+regulation: {code: ACME-AI, title: ACME AI rules, version_label: '1.0'}
+clauses:
+  - ref: Art. 1
+    kind: article
+    title: Owners
+    children:
+      - {ref: Art. 1(1), kind: paragraph}
+"""
+FOLD_OFFICIAL = """schema: crosswalk-catalog/1
+regulation: {code: ACME-AI, title: ACME AI rules, version_label: '1.0'}
+clauses:
+  - ref: Art. 1
+    kind: article
+    title: Owners
+    text: Models have owners.
+    children:
+      - {ref: Art. 1(1), kind: paragraph, text: One owner each.}
+      - ref: Art. 1(2)
+        kind: paragraph
+        text: 'The owner is recorded:'
+        children:
+          - {ref: Art. 1(2)(a), kind: point, text: in the registry.}
+  - {ref: Art. 2, kind: article, title: Scope, text: Everything.}
+"""
+
+
+def test_fill_keeps_sub_clauses_the_workspace_lacks_in_the_clause_above(
+        cli: Cli, lib_ws: Path, tmp_path: Path) -> None:
+    """A catalogue that stops at a level (HIPAA's bundled sections, say) still gets all the
+    official text: deeper sub-clauses are kept, labelled, in the text of their clause; a
+    clause with no place at all is reported unplaced."""
+    (tmp_path / "base.yaml").write_text(FOLD_BASE, "utf-8")
+    (tmp_path / "official.yaml").write_text(FOLD_OFFICIAL, "utf-8")
+    cli("-w", str(lib_ws), "import", str(tmp_path / "base.yaml"))
+    plan = run_json(cli, lib_ws, "import", str(tmp_path / "official.yaml"), "--json")
+    assert plan["mode"] == "fill"
+    assert (plan["fill"]["placed"], plan["fill"]["folded"], plan["fill"]["unplaced"]) == (
+        2, 2, ["Art. 2"])
+    art = run_json(cli, lib_ws, "clause", "ACME-AI Art. 1", "--json")
+    assert art["text"] == ("Models have owners.\n(2) The owner is recorded:\n"
+                           "(2)(a) in the registry.")
+    para = run_json(cli, lib_ws, "clause", "ACME-AI Art. 1(1)", "--json")
+    assert para["text"] == "One owner each."
+    intact(cli, lib_ws)
+
+
 # ========================================================================= versions and diff
 V1_ROWS = [("P1", "Part one", "", "", "part"),
            ("A1", "Records", "Keep records of processing.", "P1", "article"),

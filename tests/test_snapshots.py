@@ -210,6 +210,38 @@ class TestRegulations:
                             run_before=script("3", "i", path, "enter"),
                             terminal_size=(100, 30))
 
+    @pytest.mark.parametrize("keys", [("down", "down"), ("u",)], ids=["tree", "unplaced"])
+    def test_pdf_preview(self, snap_compare, corpus: Path, keys: tuple[str, ...]) -> None:
+        """The preview of an official PDF: the plan, the clause tree with each clause's text
+        and page, and the text no clause took."""
+        folder = fixed_folder("pdf")
+        pdf = corpus / "CELEX_32016R0679_EN_TXT.pdf"
+
+        def path(screen: Screen[object]) -> None:
+            box = screen.query_one("#file-path", Input)
+            box.value = str(pdf)
+            box.focus()
+
+        assert snap_compare(library_app(folder / "ws.db"),
+                            run_before=script("3", "i", path, "enter", *keys),
+                            terminal_size=(120, 36))
+
+    def test_import_details(self, snap_compare) -> None:
+        """A PDF of no known regulation: Crosswalk asks for its code, with what it found."""
+        from tests import pdfgen
+
+        folder = fixed_folder("details")
+        pdf = pdfgen.write_pdf(folder / "acme-policy.pdf", [pdfgen.POLICY_PAGE])
+
+        def path(screen: Screen[object]) -> None:
+            box = screen.query_one("#file-path", Input)
+            box.value = str(pdf)
+            box.focus()
+
+        assert snap_compare(make_app(make_store(folder / "ws.db"), show_paths=False),
+                            run_before=script("3", "i", path, "enter", *"acme-pol"),
+                            terminal_size=(100, 30))
+
     def test_file_picker(self, snap_compare) -> None:
         folder = fixed_folder("picker")
         for name in ("gdpr.xml", "policy.csv", "catalog.json"):

@@ -421,7 +421,11 @@ async def test_switching_regulation_refreshes_the_detail(tmp_path: Path) -> None
 
 async def test_import_from_the_tui_with_confirm(tmp_path: Path) -> None:
     from app.services.regulations import list_regulations
-    from app.tui.screens.import_dialogs import FilePickerDialog, ImportPlanDialog
+    from app.tui.screens.import_dialogs import (
+        FilePickerDialog,
+        ImportDetailsDialog,
+        ImportPlanDialog,
+    )
 
     csv = tmp_path / "policy.csv"
     csv.write_text("ref,title,text,parent_ref,kind\nP-1,Scope,Applies to all models.,,"
@@ -436,12 +440,35 @@ async def test_import_from_the_tui_with_confirm(tmp_path: Path) -> None:
         await pilot.press("i")
         await pilot.pause()
         assert isinstance(app.screen, FilePickerDialog)
-        # a CSV needs a code: the plan fails with a clear notification, nothing written
+        # a CSV does not say what it is: the TUI asks; cancelling writes nothing
         app.screen.query_one("#file-path", Input).value = str(csv)
         app.screen.query_one("#file-path", Input).focus()
         await pilot.press("enter")
         await settle(pilot)
-        assert not isinstance(app.screen, ImportPlanDialog)
+        assert isinstance(app.screen, ImportDetailsDialog)
+        assert app.screen.missing == ("code", "version")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert list_regulations(store) == []
+        # asked again, a bad code is refused in the dialog; a good one goes on to the plan
+        await pilot.press("i")
+        await pilot.pause()
+        app.screen.query_one("#file-path", Input).value = str(csv)
+        app.screen.query_one("#file-path", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press(*"bad code", "ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ImportDetailsDialog)
+        app.screen.query_one("#details-code", Input).value = "acme-csv"
+        app.screen.query_one("#details-version", Input).value = "2025"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ImportPlanDialog)
+        assert "a new regulation ACME-CSV 2025" in str(app.screen.query_one("#plan-text")
+                                                        .render())
+        await pilot.press("escape")
+        await settle(pilot)
         assert list_regulations(store) == []
         yaml_file = tmp_path / "policy.yaml"
         yaml_file.write_text(
@@ -517,7 +544,17 @@ async def test_pdf_import_preview_then_commit(tmp_path: Path, corpus: Path) -> N
         plan_text = str(app.screen.query_one("#plan-text").render())
         assert "is the text of GDPR 2016-04-27" in plan_text and "pages: 88" in plan_text
         tree = app.screen.query_one("#preview-tree", Tree)
-        assert len(tree.root.children) == 173 + 11
+        assert len(tree.root.children) == 1 + 11  # the recitals in one folder, the chapters
+        recitals = tree.root.children[0]
+        assert str(recitals.label).startswith("173 recitals")
+        recitals.expand()
+        await pilot.pause()
+        assert len(recitals.children) == 173
+        tree.move_cursor(recitals.children[14])
+        await pilot.pause()
+        detail = str(app.screen.query_one("#preview-text").render())
+        assert "Recital 15" in detail and "page 3" in detail
+        assert "technologically neutral" in detail  # the line-end hyphen repaired
         await pilot.press("u")
         await pilot.pause()
         assert "Text no clause took" in str(app.screen.query_one("#preview-text").render())

@@ -23,8 +23,8 @@ from typing import Any, Literal
 
 from sqlmodel import col, select
 
-from app.domain.clauses import RegulationDoc, text_hash
-from app.errors import ImportFailed, InvalidInput, NotFound
+from app.domain.clauses import ClauseNode, RegulationDoc, text_hash
+from app.errors import DetailsNeeded, ImportFailed, InvalidInput, NotFound
 from app.importers.catalog import check_tree
 from app.importers.source import read_bytes, sniff_format
 from app.services.regulations import get_regulation, insert_mappings, insert_regulation
@@ -62,15 +62,23 @@ def _finish(doc: RegulationDoc, path: Path, sha256: str, code: str | None, title
             version: str | None) -> RegulationDoc:
     doc.source_name = path.name
     doc.source_sha256 = sha256
+    check_tree(doc, path)  # every format: refs unique, so plan, dry run and commit agree
+    return complete_document(doc, code=code, title=title, version=version)
+
+
+def complete_document(doc: RegulationDoc, *, code: str | None = None, title: str | None = None,
+                      version: str | None = None) -> RegulationDoc:
+    """Give a document read from a file what the user said about it: its code, title or
+    version. Raises `DetailsNeeded` (with the document) while it has no version."""
     doc.code = (code or doc.code or "").strip().upper()
     if title:
-        doc.title = title
+        doc.title = title.strip()
     if version:
-        doc.version_label = version
+        doc.version_label = version.strip()
     if not doc.version_label:
-        raise ImportFailed(f"{path}: the document does not say which version it is; give "
-                           "--version")
-    check_tree(doc, path)  # every format: refs unique, so plan, dry run and commit agree
+        raise DetailsNeeded(f"{doc.source_name}: the document does not say which version it "
+                            "is; give --version", ("version",) if doc.code else ("code", "version"),
+                            doc)
     return doc
 
 
@@ -126,8 +134,9 @@ def _parse(fmt: str, data: bytes, path: Path, *, code: str | None, title: str | 
         from app.importers.csv_table import parse_csv
 
         if not code or not version:
-            raise ImportFailed(f"{path}: a CSV file does not say which regulation or version it "
-                               "is; give --code and --version (and --title)")
+            raise DetailsNeeded(f"{path}: a CSV file does not say which regulation or version "
+                                "it is; give --code and --version (and --title)",
+                                ("code", "version"))
         return parse_csv(data, path, code=code, title=title or code, version=version)
     if fmt == "oscal-json":
         from app.importers.oscal_catalog import parse_oscal_json
@@ -149,6 +158,7 @@ class FillReport:
     placed: int = 0  # clauses of the workspace that get text
     changed: int = 0  # of those, clauses whose text was already there and differs
     unplaced: list[str] = field(default_factory=list)  # refs in the document, not in the workspace
+    folded: int = 0  # sub-clauses the workspace lacks, folded into the clause above them
     without_text: int = 0  # clauses of the workspace the document gives no text for
 
 
@@ -183,6 +193,9 @@ class ImportPlan:
             lines.append(f"text for {f.placed:,} clauses ({f.changed} replacing different "
                          f"text); {f.without_text:,} clauses get no text; {len(f.unplaced)} "
                          "unplaced")
+            if f.folded:
+                lines.append(f"{f.folded:,} sub-clauses the workspace does not list are kept "
+                             "in the text of the clause above them")
             lines += [f"  unplaced: {ref}" for ref in f.unplaced[:unplaced_shown]]
             if len(f.unplaced) > unplaced_shown:
                 lines.append(f"  … and {len(f.unplaced) - unplaced_shown} more")
@@ -201,7 +214,7 @@ class ImportPlan:
             out["diff"] = self.diff.as_dict()
         if self.fill is not None:
             out["fill"] = {"placed": self.fill.placed, "changed": self.fill.changed,
-                           "unplaced": self.fill.unplaced,
+                           "unplaced": self.fill.unplaced, "folded": self.fill.folded,
                            "without_text": self.fill.without_text}
         return out
 
@@ -215,8 +228,9 @@ def _identify(store: Store, doc: RegulationDoc) -> str:
         for reg in s.exec(select(Regulation)).all():
             if ids & set(json.loads(reg.identifiers or "{}").items()):
                 return reg.code
-    raise ImportFailed(f"{doc.source_name}: the workspace has no regulation with this "
-                       "document's identifiers; give --code to import it as a new one")
+    raise DetailsNeeded(f"{doc.source_name}: the workspace has no regulation with this "
+                        "document's identifiers; give --code to import it as a new one",
+                        ("code",), doc)
 
 
 def plan_import(store: Store, doc: RegulationDoc) -> ImportPlan:
@@ -235,25 +249,50 @@ def plan_import(store: Store, doc: RegulationDoc) -> ImportPlan:
     return ImportPlan(doc, "fill", same.id, fill=_plan_fill(store, same.id, doc))
 
 
+def fill_texts(doc: RegulationDoc, refs: set[str]) -> tuple[dict[str, str], list[str],
+                                                              list[str]]:
+    """The text each workspace clause (`refs`) gets from `doc`, by ref. A sub-clause the
+    workspace lacks ("§ 164.306(a)" under the bundled "§ 164.306") is folded into the text of
+    the nearest clause above it of the same provision, with its label, so a catalogue that
+    stops at sections still gets all their text. Returns (texts, folded refs, unplaced refs):
+    unplaced are the document's clauses that found no place at all."""
+    texts: dict[str, list[str]] = {}
+    folded: list[str] = []
+    unplaced: list[str] = []
+
+    def visit(node: ClauseNode, target: str | None) -> None:
+        if node.ref in refs:
+            texts[node.ref] = [node.text] if node.text else []
+            target = node.ref
+        elif target is not None and node.ref[len(target):len(target) + 1] in ("(", " ") \
+                and node.ref.startswith(target):
+            label = node.ref[len(target):].strip()
+            title = f"{node.title}." if node.title and node.title[-1] not in ".:;" \
+                else node.title
+            texts[target].append(" ".join(p for p in (label, title, node.text) if p))
+            folded.append(node.ref)
+        else:
+            if node.text or node.kind not in ("chapter", "section"):
+                unplaced.append(node.ref)
+            target = None
+        for child in node.children:
+            visit(child, target)
+
+    for top in doc.clauses:
+        visit(top, None)
+    return {ref: "\n".join(parts) for ref, parts in texts.items() if parts}, folded, unplaced
+
+
 def _plan_fill(store: Store, regulation_id: int, doc: RegulationDoc) -> FillReport:
     with store.read() as s:
         existing = {c.ref: c.text for c in s.exec(
             select(Clause).where(Clause.regulation_id == regulation_id)).all()}
-    report = FillReport()
-    given: set[str] = set()
-    for _, node in doc.walk():
-        if node.ref not in existing:
-            if node.text or node.kind not in ("chapter", "section"):
-                report.unplaced.append(node.ref)
-            continue
-        if node.text:
-            given.add(node.ref)
-            report.placed += 1
-            if existing[node.ref] and existing[node.ref] != node.text:
-                report.changed += 1
-    report.without_text = sum(1 for ref, text in existing.items()
-                              if ref not in given and not text)
-    return report
+    texts, folded, unplaced = fill_texts(doc, set(existing))
+    return FillReport(
+        placed=len(texts),
+        changed=sum(1 for ref, text in texts.items() if existing[ref] and existing[ref] != text),
+        unplaced=unplaced, folded=len(folded),
+        without_text=sum(1 for ref, text in existing.items() if ref not in texts and not text))
 
 
 def commit_import(store: Store, plan: ImportPlan,
@@ -300,16 +339,18 @@ def inherit_catalogue_fields(store: Store, regulation_id: int, doc: RegulationDo
 def _fill(tx: Tx, regulation_id: int, doc: RegulationDoc) -> None:
     rows = {c.ref: c for c in tx.session.exec(
         select(Clause).where(Clause.regulation_id == regulation_id)).all()}
+    texts, _, _ = fill_texts(doc, set(rows))
+    titles = {node.ref: node.title for _, node in doc.walk() if node.ref in texts}
     updated: list[tuple[int, dict[str, Any]]] = []
-    for _, node in doc.walk():
-        row = rows.get(node.ref)
-        if row is None or not node.text or row.text == node.text:
+    for ref, text in texts.items():
+        row = rows[ref]
+        if row.text == text:
             continue
-        change = {"text": {"from": row.text_hash or None, "to": text_hash(node.text)},
+        change = {"text": {"from": row.text_hash or None, "to": text_hash(text)},
                   "source_sha256": doc.source_sha256}
-        row.text, row.text_hash = node.text, text_hash(node.text)
-        if node.title and not row.title:
-            row.title = node.title
+        row.text, row.text_hash = text, text_hash(text)
+        if titles[ref] and not row.title:
+            row.title = titles[ref]
         tx.session.add(row)
         assert row.id is not None
         updated.append((row.id, change))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from textual.message import Message
 
+from app.domain.clauses import RegulationDoc
 from app.services.audit import VerifyReport
 from app.services.clause_index import ClauseIndex
 from app.services.imports import ImportPlan
@@ -80,6 +82,16 @@ class ImportStopped(Message):
 
     reason: str
     failed: bool = True
+
+
+@dataclass
+class ImportDetailsWanted(Message):
+    """The document does not say its code or version: ask, then go on (with `doc` when it
+    was read already, else read `path` again with the answers)."""
+
+    path: Path
+    missing: tuple[str, ...]
+    doc: RegulationDoc | None
 
 
 @dataclass

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from app.domain.clauses import RegulationDoc
 from app.errors import ImportFailed
+from app.importers.pdf.hyphens import join_hyphenated
 from app.importers.pdf.lines import PageInfo, Progress, read_pages
 
 LAYOUTS = ("eu-oj-classic", "eu-oj-2024", "cfr", "generic")
@@ -43,12 +44,29 @@ def parse_pdf(path: Path, *, layout: str | None = None,
 
         doc, unplaced = parse_generic(cleaned, path)
     doc.pages = len(pages)
-    doc.unplaced = unplaced + [(page, f"[{why}] {text}")
+    doc.unplaced = unplaced + [(page, f"[footnote] {text}")
                                for page, why, text in cleaned.set_aside if why == "footnote"]
+    doc.unplaced += _running_heads(cleaned.set_aside)
+    join_hyphenated(doc)
     if not any(True for _ in doc.walk()):
         raise ImportFailed(f"{path}: found no numbered structure in {len(pages)} pages as "
                            f"layout {layout}; try --layout (one of: {', '.join(LAYOUTS)})")
     return doc
+
+
+def _running_heads(set_aside: list[tuple[int, str, str]]) -> list[tuple[int, str]]:
+    """Running heads and feet, one entry per repeated line: where it ran, and its first
+    instance ("[running head or foot on 44 pages, 1–87] 4.5.2016 EN Official Journal … L 119/1")."""
+    runs: dict[str, tuple[list[int], str]] = {}
+    for page, why, text in set_aside:
+        if why != "footnote":
+            runs.setdefault(re.sub(r"\d+", "#", text), ([], text))[0].append(page)
+    out = []
+    for where, text in runs.values():
+        spans = _ranges(where)
+        spans = spans if spans.count(",") < 3 else f"{where[0]}–{where[-1]}"
+        out.append((where[0], f"[running head or foot on {len(where)} pages, {spans}] {text}"))
+    return out
 
 
 def detect_layout(pages: list[PageInfo]) -> str:

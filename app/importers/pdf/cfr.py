@@ -30,8 +30,13 @@ _LABEL = re.compile(r"^\(([a-z]{1,2}|\d{1,2}|[ivxl]+|[A-Z]{1,2})\)")
 _SOURCE_NOTE = re.compile(r"^\[\d+ FR \d+")
 _UNPLACED_START = re.compile(r"^(AUTHORITY|SOURCE|EFFECTIVE DATE NOTE):|^Appendix [A-Z] to ")
 _REQUIREMENT = re.compile(r"^(.*?)\s*\((Required|Addressable)\)\.?\s*(.*)$", re.S)
-_STANDARD = re.compile(r"^Standard:\s*(.*?)\.\s*(.*)$", re.S)
+_STANDARD = re.compile(r"^Standard(?::\s*(.*?))?(?:\.\s+|\.$|\s*—\s*|$)(.*)$", re.S)
 _IMPL = re.compile(r"^Implementation specifications?:?\s*(.*)$", re.S)
+_IMPL_TITLE = re.compile(r"^Implementation specifications?:\s*(.+?)(?:\.\s+(.*)|\.?\s*$)", re.S)
+# a sub-paragraph run on after its parent's heading: "(a) Standard —(1) General rule. …",
+# "Content of notification. (1) The …", "(k) Standard: Group health plans. (1)"
+_RUN_ON = re.compile(r"(?:\s*—\s*|(?<=[.:])\s+)\(([a-z]|\d{1,2}|[ivx]{1,4}|[A-Z])\)(?:\s+|$)")
+_HEADING_MAX = 160  # characters of a paragraph that may still be its heading
 _ROMAN = set("ivxl")
 _LEVEL_KINDS = ("lower", "digit", "roman", "upper", "digit", "roman")
 
@@ -49,13 +54,16 @@ def _kind_of(label: str) -> set[int]:
 
 
 class _Para:
-    __slots__ = ("label", "level", "node", "own")
+    __slots__ = ("headed", "italic", "italic_open", "label", "level", "node", "own")
 
     def __init__(self, node: ClauseNode, level: int, label: str) -> None:
         self.node = node
         self.level = level
         self.label = label
         self.own: list[str] = []
+        self.headed = False  # its heading was followed by a run-on sub-paragraph
+        self.italic = ""  # its italic heading ("General requirements."), maybe wrapped
+        self.italic_open = False  # the italic heading runs on to the next line
 
 
 class CfrParser:
@@ -97,12 +105,20 @@ class CfrParser:
         return self.doc, self.unplaced
 
     def _identity(self) -> None:
+        """Title: the largest line of the first page; identifier: "<title> CFR Parts …" from
+        the CFR title number the front matter cites and the parts found."""
         parts = [c.ref.split()[1] for c in self.doc.clauses if c.kind == "part"]
-        first = next((ln.text.strip() for ln in self.lines[:40] if len(ln.text.strip()) > 20),
-                     "")
-        self.doc.title = first or f"45 CFR Parts {', '.join(parts)}"
-        if parts:
-            self.doc.identifiers = {"cfr": f"45 CFR Parts {', '.join(parts)}"}
+        front = [ln for ln in self.lines if ln.page == self.lines[0].page
+                 and len(ln.text.strip()) > 3] if self.lines else []
+        largest = max(front, key=lambda ln: ln.size, default=None)
+        cited = re.search(r"\b(\d{1,2}) C\.?F\.?R\.?\b",
+                          " ".join(ln.text for ln in self.lines[:60]))
+        number = cited.group(1) if cited else ""
+        listed = f"{'Parts' if len(parts) > 1 else 'Part'} {', '.join(parts)}"
+        self.doc.title = (largest.text.strip() if largest else "") or \
+            f"{number} CFR {listed}".strip()
+        if parts and number:
+            self.doc.identifiers = {"cfr": f"{number} CFR {listed}"}
         m = re.search(r"(January|February|March|April|May|June|July|August|September|October|"
                       r"November|December) (\d{1,2}), (\d{4})",
                       " ".join(ln.text for ln in self.lines[:60]))
@@ -118,7 +134,7 @@ class CfrParser:
             self._unplace(ln)
             return
         if ln.bold:
-            if self.heading is not None and not _is_heading(t):
+            if self.heading is not None and not _is_heading(t) and _continues(self.heading, t):
                 self.heading.title = f"{self.heading.title} {t}".strip()
                 return
             if self._heading(ln, t):
@@ -139,8 +155,7 @@ class CfrParser:
             return
         if self._opens_paragraph(ln, t, previous):
             return
-        target = self.stack[-1].own if self.stack else self.section_own
-        target.append(t)
+        self._text(t, ln.italic)
 
     def _heading(self, ln: VLine, t: str) -> bool:
         if m := _PART.match(t):
@@ -188,8 +203,37 @@ class CfrParser:
         for level, label in plan:
             self._open(level, label)
         if rest:
-            self.stack[-1].own.append(rest)
+            self.stack[-1].italic_open = True
+            self._text(rest, ln.italic)
         return True
+
+    def _text(self, t: str, italic: str = "") -> None:
+        """Add a line's text to the open paragraph, opening the sub-paragraphs run on after
+        its heading on the same line, and noting an italic heading."""
+        if not self.stack:
+            self.section_own.append(t)
+            return
+        para = self.stack[-1]
+        if para.italic_open:
+            para.italic_open = False
+            if italic and t.startswith(italic):
+                para.italic = f"{para.italic} {italic}".strip()
+                para.italic_open = t.strip() == italic and not italic.endswith((".", "—"))
+        while True:
+            para = self.stack[-1]
+            head = sum(len(x) + 1 for x in para.own)
+            m = _RUN_ON.search(t) if not para.node.children and head < _HEADING_MAX else None
+            if m is None or head + m.start() > _HEADING_MAX or para.level + 1 >= len(_FIRST) \
+                    or m.group(1) != _FIRST[para.level + 1]:
+                para.own.append(t)
+                return
+            if t[:m.start()].strip():
+                para.own.append(t[:m.start()].strip())
+            para.headed = True
+            self._open(para.level + 1, m.group(1))
+            t = t[m.end():]
+            if not t.strip():
+                return
 
     def _levels(self, labels: list[str]) -> list[tuple[int, str]] | None:
         """The level of each label in a chain, or None when the chain does not fit."""
@@ -231,12 +275,13 @@ class CfrParser:
         are read off the paragraph's opening words once all its lines are in."""
         text = " ".join(para.own)
         if m := _STANDARD.match(text):
-            # "(1)(i) Standard: X." — the standard is the (1); its (i) states it
+            # "(1)(i) Standard: X." — the standard is the (1); its (i) states it. As the
+            # Security Rule cites them, "(a)(1) Standard: X." is the standard (a)(1).
             parent = self.stack[-1] if self.stack and para.level == 2 \
                 and self.stack[-1].level == 1 else None
             target = parent.node if parent is not None else para.node
             target.kind = "standard"
-            target.title = m.group(1).strip()
+            target.title = (m.group(1) or "").strip()
             text = m.group(2) if parent is None else text
         elif (m := _REQUIREMENT.match(text)) and len(m.group(1)) < 140:
             title = _IMPL.sub(r"\1", m.group(1)).strip().rstrip(".")
@@ -255,6 +300,17 @@ class CfrParser:
                 para.node.kind = "implementation-specification"
                 para.node.title = title
                 para.node.attributes = requirement
+        elif (m := _IMPL_TITLE.match(text)) and len(m.group(1)) < 100:
+            # "(b) Implementation specification: Timeliness of notification. Except as …"
+            para.node.title, text = m.group(1).strip(), (m.group(2) or "").strip()
+        elif para.italic.endswith((".", "—")) and len(para.italic) < 120 \
+                and text.startswith(para.italic):
+            # "(a) *General requirements.* Covered entities …": CFR headings are italic
+            para.node.title = para.italic.rstrip(".—: ")
+            text = text[len(para.italic):].strip()
+        elif para.headed and len(text) < 100:
+            # "(1) Written notice. (i) …": the words before a run-on label are a heading
+            para.node.title, text = text.strip().rstrip(".—: "), ""
         para.node.text = text
 
     def _close_paragraphs(self) -> None:
@@ -273,6 +329,14 @@ class CfrParser:
 
 
 _FIRST = ("a", "1", "i", "A", "1", "i")
+
+
+def _continues(heading: ClauseNode, t: str) -> bool:
+    """Whether a bold line wraps a heading's title: not a contents list's "Contents" or
+    "Sec." caption, and in capitals if the title so far is ("PART 164—SECURITY AND …")."""
+    if t.rstrip(".") in ("Contents", "Sec", "Section"):
+        return False
+    return not heading.title.isupper() or t.isupper()
 
 
 def _successor(prev: str, level: int) -> str | None:

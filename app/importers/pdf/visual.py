@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from app.importers.pdf.lines import Line, PageInfo
+from app.importers.pdf.lines import PageInfo
 
 SUP = "\x00"  # wraps superscript text while lines are joined
 _MARKER = re.compile(rf"\s*\(\s*{SUP}(\d+){SUP}\s*\)")
@@ -30,6 +30,7 @@ class VLine:
     size: float
     bold: bool
     text: str
+    italic: str = ""  # italic words it opens with, after labels (see lines.Line)
 
 
 @dataclass(slots=True)
@@ -58,7 +59,7 @@ def visual_lines(page: PageInfo, body_size: float) -> list[VLine]:
         if sup and last is not None:  # a marker PDFium placed before its line: keep it
             last.text = f"{last.text}{text}"
             continue
-        out.append(VLine(f.page, f.x0, f.x1, f.top, f.size, f.bold, text))
+        out.append(VLine(f.page, f.x0, f.x1, f.top, f.size, f.bold, text, f.italic))
     return out
 
 
@@ -76,16 +77,16 @@ def clean(pages: Iterable[PageInfo]) -> Cleaned:
     # running heads: lines near the top or bottom edge whose shape repeats on many pages
     shape_pages: dict[str, set[int]] = {}
     for p, lines in per_page:
-        for ln in lines:
-            if _in_margin(ln, p):
-                shape_pages.setdefault(_shape(ln.text), set()).add(p.number)
+        for ln in _edge_lines(lines, p):
+            shape_pages.setdefault(_shape(ln.text), set()).add(p.number)
     threshold = max(3, len(pages) // 5)
     running = {s for s, where in shape_pages.items() if len(where) >= threshold}
     result = Cleaned([], body, len(pages))
     for p, lines in per_page:
         kept: list[VLine] = []
+        edge = {id(ln) for ln in _edge_lines(lines, p)}
         for ln in lines:
-            if _in_margin(ln, p) and _shape(ln.text) in running:
+            if id(ln) in edge and _shape(ln.text) in running:
                 result.set_aside.append((p.number, "running header or footer",
                                          ln.text.replace(SUP, "")))
             else:
@@ -98,8 +99,19 @@ def clean(pages: Iterable[PageInfo]) -> Cleaned:
     return result
 
 
-def _in_margin(line: VLine | Line, page: PageInfo) -> bool:
-    return line.top > page.height - 70 or line.top < 45
+def _edge_lines(lines: list[VLine], page: PageInfo) -> list[VLine]:
+    """Lines that may be running heads or feet: those in the outer 70 pt at the top and
+    45 pt at the foot, and the outermost line at either edge (with any line beside it) when
+    it lies within the outer tenth of the page — where a folio or a running foot sits."""
+    if not lines:
+        return []
+    lowest = min(ln.top for ln in lines)
+    highest = max(ln.top for ln in lines)
+    near = page.height * 0.1
+    return [ln for ln in lines
+            if ln.top > page.height - 70 or ln.top < 45
+            or (ln.top - lowest < 2 and ln.top < near)
+            or (highest - ln.top < 2 and ln.top > page.height - near)]
 
 
 def _shape(text: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 from typing import ClassVar
 
@@ -63,6 +65,89 @@ class FilePickerDialog(ModalScreen[Path | None]):
         self.dismiss(None)
 
 
+@dataclass(frozen=True, slots=True)
+class ImportDetails:
+    """What the user says about a document that does not say it itself."""
+
+    code: str = ""
+    title: str = ""
+    version: str = ""
+
+
+class ImportDetailsDialog(ModalScreen[ImportDetails | None]):
+    """Ask for the code (a new regulation), title and version a document does not give."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "go_on", "Continue", id="details-continue", priority=True),
+        Binding("escape", "cancel", "Cancel", id="details-cancel"),
+    ]
+
+    def __init__(self, name: str, missing: tuple[str, ...], title: str = "",
+                 version: str = "") -> None:
+        super().__init__()
+        self.file_name = name
+        self.missing = missing
+        self.title_guess = title
+        self.version_guess = version
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="import-details", classes="dialog"):
+            yield Static(f"[b]What is {escape(self.file_name)}?[/]\n[dim]{_why(self.missing)}[/]\n")
+            yield Label("Code of the regulation, e.g. ACME-AI-POLICY" +
+                        (" (required)" if "code" in self.missing else " (optional)"))
+            yield Input(placeholder="CODE", id="details-code")
+            yield Label("Title")
+            yield Input(self.title_guess[:200], placeholder="title", id="details-title")
+            yield Label("Version, e.g. 2025 or 2025-01-15" +
+                        (" (required)" if "version" in self.missing else ""))
+            yield Input(self.version_guess, placeholder="version", id="details-version")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Continue  ctrl+s", variant="primary", id="go-on", compact=True)
+                yield Button("Cancel  esc", id="cancel", compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#details-code", Input).focus()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#go-on")
+    def action_go_on(self) -> None:
+        """Go on with the import, with these details."""
+        from app.domain.refs import validate_code
+
+        code = self.query_one("#details-code", Input).value.strip().upper()
+        version = self.query_one("#details-version", Input).value.strip()
+        try:
+            if code or "code" in self.missing:
+                code = validate_code(code)
+        except ValueError as exc:
+            self.notify(str(exc), severity="warning", markup=False)
+            self.query_one("#details-code", Input).focus()
+            return
+        if "version" in self.missing and not version:
+            self.notify("give the version of the document", severity="warning")
+            self.query_one("#details-version", Input).focus()
+            return
+        self.dismiss(ImportDetails(code, self.query_one("#details-title", Input).value.strip(),
+                                   version))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        """Give up this import; nothing is written."""
+        self.dismiss(None)
+
+
+def _why(missing: tuple[str, ...]) -> str:
+    if missing == ("code",):
+        return ("No regulation in this workspace has this document's identifiers: give it a "
+                "code to import it as a new regulation.")
+    if missing == ("version",):
+        return "The document does not say which version it is."
+    return "The document does not say which regulation or version it is."
+
+
+GROUP_AT = 20  # this many top-level clauses of one kind in a row are shown in one folder
+
+
 class ImportPlanDialog(ModalScreen[bool]):
     """A preview of the import before anything is written: what it will do, the clause tree
     it found (each clause with its text and page), and the text no clause took. Returns True
@@ -79,6 +164,7 @@ class ImportPlanDialog(ModalScreen[bool]):
         super().__init__()
         self.plan = plan
         self._by_id: dict[int, ClauseNode] = {}
+        self._groups: dict[int, list[ClauseNode]] = {}  # "173 recitals" folders
 
     def compose(self) -> ComposeResult:
         with Vertical(id="import-plan", classes="dialog"):
@@ -97,14 +183,23 @@ class ImportPlanDialog(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         tree = self.query_one("#preview-tree", Tree)
-        for node in self.plan.doc.clauses:
-            self._add(tree.root, node)
+        for kind, run in groupby(self.plan.doc.clauses, key=lambda n: n.kind):
+            nodes = list(run)
+            if len(nodes) < GROUP_AT:
+                for node in nodes:
+                    self._add(tree.root, node)
+                continue
+            self._groups[id(nodes)] = nodes  # a long run of recitals gets one folder
+            tree.root.add(f"[b]{len(nodes)} {escape(kind)}s[/] [dim]{escape(nodes[0].ref)} – "
+                          f"{escape(nodes[-1].ref)}[/]", data=id(nodes), allow_expand=True)
         if tree.root.children:
             tree.move_cursor_to_line(0)
+        tree.focus()
 
     def _add(self, parent: TreeNode[int], node: ClauseNode) -> None:
         self._by_id[id(node)] = node
-        label = f"[b]{escape(node.ref)}[/] {escape((node.title or '')[:60])}"
+        words = escape(node.title[:48]) if node.title else f"[dim]{escape(node.text[:48])}[/]"
+        label = f"[b]{escape(node.ref)}[/] {words}"
         if node.children:
             parent.add(label, data=id(node), allow_expand=True)
         else:
@@ -112,9 +207,11 @@ class ImportPlanDialog(ModalScreen[bool]):
 
     @on(Tree.NodeExpanded, "#preview-tree")
     def _expand(self, event: Tree.NodeExpanded[int]) -> None:
-        node = self._by_id.get(event.node.data or 0)
-        if node is not None and not event.node.children:
-            for child in node.children:
+        key = event.node.data or 0
+        node = self._by_id.get(key)
+        children = node.children if node is not None else self._groups.get(key, [])
+        if not event.node.children:
+            for child in children:
                 self._add(event.node, child)
 
     @on(Tree.NodeHighlighted, "#preview-tree")
@@ -124,9 +221,9 @@ class ImportPlanDialog(ModalScreen[bool]):
             return
         page = f", page {node.page}" if node.page else ""
         attrs = "".join(f"\n[dim]{escape(k)}:[/] {escape(v)}" for k, v in node.attributes.items())
+        title = f"\n{escape(node.title)}" if node.title else ""
         self.query_one("#preview-text", Static).update(
-            f"[b]{escape(node.ref)}[/] [dim]{escape(node.kind)}{page}[/]\n"
-            f"{escape(node.title)}{attrs}\n\n"
+            f"[b]{escape(node.ref)}[/] [dim]{escape(node.kind)}{page}[/]{title}{attrs}\n\n"
             f"{escape(node.text) if node.text else '[dim]no text of its own[/]'}")
 
     @on(Button.Pressed, "#unplaced")

@@ -18,7 +18,8 @@ from textual.widgets import Input, ProgressBar, Select, Static, Tree
 from textual.widgets.tree import TreeNode
 from textual.worker import Worker, get_current_worker
 
-from app.errors import CrosswalkError
+from app.domain.clauses import RegulationDoc
+from app.errors import CrosswalkError, DetailsNeeded
 from app.services.clause_index import ClauseIndex, ClauseRow
 from app.services.regulations import (
     RegulationInfo,
@@ -30,13 +31,20 @@ from app.services.regulations import (
 )
 from app.tui.messages import (
     ClauseIndexLoaded,
+    ImportDetailsWanted,
     ImportDone,
     ImportPlanned,
     ImportProgress,
     ImportStopped,
 )
 from app.tui.screens.base import SectionScreen
-from app.tui.screens.import_dialogs import DiffDialog, FilePickerDialog, ImportPlanDialog
+from app.tui.screens.import_dialogs import (
+    DiffDialog,
+    FilePickerDialog,
+    ImportDetails,
+    ImportDetailsDialog,
+    ImportPlanDialog,
+)
 
 if TYPE_CHECKING:
     from app.store.models import Clause, Mapping
@@ -269,7 +277,7 @@ class RegulationsScreen(SectionScreen):
 
     def _file_chosen(self, path: Path | None) -> None:
         if path is not None:
-            self._import = self.read_and_plan(path)
+            self._import = self.read_and_plan(path, ImportDetails())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_import":  # only while reading: a commit runs to its end
@@ -287,11 +295,14 @@ class RegulationsScreen(SectionScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="import",
           description="Reading the document")
-    def read_and_plan(self, path: Path) -> None:  # thread: post messages only
-        from app.services.imports import plan_import, read_document
+    def read_and_plan(self, path: Path, details: ImportDetails,
+                      doc: RegulationDoc | None = None) -> None:  # thread: post messages only
+        from app.services.imports import complete_document, plan_import, read_document
 
         worker = get_current_worker()
         self.post_message(ImportProgress(f"reading {path.name}…", 0.05))
+        given = {"code": details.code or None, "title": details.title or None,
+                 "version": details.version or None}
 
         def page_done(done: int, pages: int) -> None:
             if worker.is_cancelled:
@@ -300,12 +311,20 @@ class RegulationsScreen(SectionScreen):
                                              0.05 + 0.8 * done / pages))
 
         try:
-            doc = read_document(path, on_page=page_done)
+            if doc is None:
+                doc = read_document(path, on_page=page_done, **given)
+            else:
+                doc = complete_document(doc, **given)
             if worker.is_cancelled:
                 return
-            self.post_message(ImportProgress("comparing with the workspace…", 0.6))
+            self.post_message(ImportProgress("comparing with the workspace…", 0.9))
             plan = plan_import(self.store, doc)
         except _Stopped:
+            return
+        except DetailsNeeded as exc:
+            self.post_message(ImportDetailsWanted(path, exc.missing,
+                                                  exc.doc if isinstance(exc.doc, RegulationDoc)
+                                                  else None))
             return
         except CrosswalkError as exc:
             self.post_message(ImportStopped(str(exc)))
@@ -321,6 +340,22 @@ class RegulationsScreen(SectionScreen):
         self.query_one("#import-phase", Static).update(f"{escape(message.phase)}{hint}")
         self.query_one("#import-progress", ProgressBar).update(progress=message.progress)
         self.refresh_bindings()
+
+    def on_import_details_wanted(self, message: ImportDetailsWanted) -> None:
+        self.query_one("#import-status").display = False
+        doc = message.doc
+
+        def answered(details: ImportDetails | None) -> None:
+            if details is None:
+                self.notify("import cancelled; nothing was written")
+                self.refresh_bindings()
+            else:
+                self._import = self.read_and_plan(message.path, details, doc)
+
+        self.app.push_screen(ImportDetailsDialog(
+            message.path.name, message.missing,
+            title=doc.title if doc else "", version=doc.version_label if doc else ""),
+            answered)
 
     def on_import_planned(self, message: ImportPlanned) -> None:
         self.query_one("#import-status").display = False
