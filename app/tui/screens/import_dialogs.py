@@ -45,6 +45,10 @@ class FilePickerDialog(ModalScreen[Path | None]):
                 yield Button("Open  enter", variant="primary", id="open", compact=True)
                 yield Button("Cancel  esc", id="cancel", compact=True)
 
+    def on_mount(self) -> None:
+        # the path is selected: typing or pasting one replaces it; shift+tab browses the tree
+        self.query_one("#file-path", Input).focus()
+
     @on(DirectoryTree.FileSelected)
     def _picked(self, event: DirectoryTree.FileSelected) -> None:
         self.query_one("#file-path", Input).value = str(event.path)
