@@ -26,6 +26,7 @@ import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -255,6 +256,53 @@ def test_no_pdfium_hyphen_marks_left_in_clause_text(corpus: Path, name: str) -> 
     assert marked == []
     if name == GDPR_PDF:
         assert "technologically neutral" in by_ref(doc)["Recital 15"].text
+
+
+WORD = re.compile(r"\w+(?:-\w+)*")
+
+
+@pytest.mark.parametrize(("name", "truth"), [(GDPR_PDF, FORMEX), (AI_ACT_PDF, XHTML)])
+def test_line_end_hyphens_are_repaired_as_the_official_text_has_them(corpus: Path, name: str,
+                                                                     truth: str) -> None:
+    """Every word PDFium marks as broken at a line end comes out as the structured text
+    spells it: joined ("technologically") or hyphenated ("decision-making")."""
+    official = formex_doc(corpus / truth) if truth == FORMEX else xhtml_doc(corpus / truth)
+    words = {w.casefold() for _, n in official.walk() for w in WORD.findall(n.title + " " +
+                                                                             n.text)}
+    lines = [ln.text for page in read_pages(corpus / name) for ln in page.lines]
+    breaks = [(re.search(r"[\w'’]+(?:-[\w'’]+)*$", a[:-1]), re.match(r"\w+", b.strip()))
+              for a, b in pairwise(lines) if a.endswith("\ufffe")]
+    ours = {w.casefold() for _, n in pdf_doc(corpus / name).walk()
+            for w in WORD.findall(n.title + " " + n.text)}
+    wrong = []
+    for head, tail in ((h.group(0), t.group(0)) for h, t in breaks if h and t):
+        spelled = [w for w in (head + tail, f"{head}-{tail}") if w.casefold() in words]
+        if spelled and spelled[0].casefold() not in ours:
+            wrong.append(spelled[0])
+    print(f"\n[{name}] {len(breaks)} line-end breaks, {len(wrong)} repaired unlike the "
+          "official text")
+    assert breaks and wrong == []
+
+
+def test_hipaa_words_on_three_column_pages_are_whole(corpus: Path) -> None:
+    """On some three-column pages PDFium gives first and last letters of lines as runs of
+    their own, out of order; every word we keep there must be a word pdfplumber (an
+    independent reader) finds on the page, and the clauses there read whole."""
+    import pdfplumber
+
+    path, pages = corpus / HIPAA_PDF, (29, 85, 86, 94, 111)
+    with pdfplumber.open(path) as pdf:
+        theirs = {w for n in pages for w in WORD.findall(pdf.pages[n - 1].extract_text())}
+    ours = [w for ln in clean(read_pages(path, first=min(pages), last=max(pages))).lines
+            if ln.page in pages for w in WORD.findall(ln.text)]
+    strangers = sorted({w for w in ours if w not in theirs})
+    print(f"\n[HIPAA pages {pages}] {len(ours)} words, not found by pdfplumber: {strangers}")
+    assert strangers == []
+    got = by_ref(pdf_doc(path))
+    assert got["§ 164.508(b)"].title == "Implementation specifications: General requirements" \
+        or got["§ 164.508(b)"].title == "General requirements"
+    assert "§ 164.508(c)(1)" in got and "§ 164.528(c)" in got and "§ 164.528(d)" in got
+    assert "or for other research" in got["§ 164.512(i)(2)(ii)(A)(3)"].text
 
 
 def test_hipaa_page_numbers_stay_out_of_clause_text(corpus: Path) -> None:

@@ -25,6 +25,8 @@ from app.importers.pdf.visual import Cleaned, VLine
 
 _PART = re.compile(r"^PART (\d+)\s*[—–-]\s*(.*)$")
 _SUBPART = re.compile(r"^Subpart ([A-Z])(?:\s*[—–-]\s*(.*)|\s+\[Reserved\])?$")
+_SUBPARTS = re.compile(r"^Subparts ([A-Z])\s*[—–-]\s*([A-Z])\s+\[Reserved\]$")
+_RANGE = re.compile(r"^[—–-]\s*\(([a-z]|\d{1,2}|[ivxl]+|[A-Z])\)\s*")  # "(b)-(d) [Reserved]"
 _SECTION = re.compile(r"^§\s?(\d+\.\d+)\s+(.*)$")
 _LABEL = re.compile(r"^\(([a-z]{1,2}|\d{1,2}|[ivxl]+|[A-Z]{1,2})\)")
 _SOURCE_NOTE = re.compile(r"^\[\d+ FR \d+")
@@ -36,6 +38,7 @@ _IMPL_TITLE = re.compile(r"^Implementation specifications?:\s*(.+?)(?:\.\s+(.*)|
 # a sub-paragraph run on after its parent's heading: "(a) Standard —(1) General rule. …",
 # "Content of notification. (1) The …", "(k) Standard: Group health plans. (1)"
 _RUN_ON = re.compile(r"(?:\s*—\s*|(?<=[.:])\s+)\(([a-z]|\d{1,2}|[ivx]{1,4}|[A-Z])\)(?:\s+|$)")
+_DASH_HEADING = re.compile(r"([A-Z][^.]{1,60}\.)(?=\s|$)")
 _HEADING_MAX = 160  # characters of a paragraph that may still be its heading
 _ROMAN = set("ivxl")
 _LEVEL_KINDS = ("lower", "digit", "roman", "upper", "digit", "roman")
@@ -166,6 +169,14 @@ class CfrParser:
             self.heading = self.part
             self.skipping = False
             return True
+        if (m := _SUBPARTS.match(t)) and self.part is not None:
+            self._close_section()
+            for letter in range(ord(m.group(1)), ord(m.group(2)) + 1):
+                self.subpart = self._node(f"{self.part.ref} Subpart {chr(letter)}", "subpart",
+                                          title="[Reserved]")
+                self.part.children.append(self.subpart)
+            self.heading = None
+            return True
         if (m := _SUBPART.match(t)) and self.part is not None:
             self._close_section()
             self.subpart = self._node(f"{self.part.ref} Subpart {m.group(1)}", "subpart",
@@ -202,6 +213,13 @@ class CfrParser:
             return False
         for level, label in plan:
             self._open(level, label)
+        if (m := _RANGE.match(rest)) and self.stack:  # "(b)-(d) [Reserved]": one per label
+            rest = rest[m.end():]
+            para = self.stack[-1]
+            while para.label != m.group(1) and (nxt := _successor(para.label, para.level)):
+                para.own.append(rest)
+                self._open(para.level, nxt)
+                para = self.stack[-1]
         if rest:
             self.stack[-1].italic_open = True
             self._text(rest, ln.italic)
@@ -232,6 +250,8 @@ class CfrParser:
             para.headed = True
             self._open(para.level + 1, m.group(1))
             t = t[m.end():]
+            if "—" in m.group(0) and (h := _DASH_HEADING.match(t)):
+                self.stack[-1].italic = h.group(1)  # "Standard —(1) General rule. A …"
             if not t.strip():
                 return
 
@@ -239,8 +259,9 @@ class CfrParser:
         """The level of each label in a chain, or None when the chain does not fit."""
         path = [(p.level, p.label) for p in self.stack]
         out: list[tuple[int, str]] = []
+        listing = bool(self.stack) and _introduces(self.stack[-1])
         for i, label in enumerate(labels):
-            level = self._level_for(label, path, first=i == 0)
+            level = self._level_for(label, path, listing=listing and i == 0)
             if level is None:
                 return None
             out.append((level, label))
@@ -248,15 +269,22 @@ class CfrParser:
         return out
 
     @staticmethod
-    def _level_for(label: str, path: list[tuple[int, str]], first: bool) -> int | None:
-        """Continue the deepest level this label follows, or open the next level down."""
+    def _level_for(label: str, path: list[tuple[int, str]], listing: bool) -> int | None:
+        """Continue the deepest level this label follows, or open the next level down. After
+        a paragraph that introduces a list, its first item wins over a continuation ("(i)"
+        after "(h)(1) … must:" is the (1)'s first item, not paragraph (i)), and a level may
+        be skipped ("(c)(1) … include:" then "(A)")."""
         levels = _kind_of(label)
+        deeper = (path[-1][0] + 1) if path else 0
+        firsts = [d for d in (deeper, deeper + 1) if d < len(_FIRST) and d in levels
+                  and label == _FIRST[d]]
+        if listing and firsts:
+            return firsts[0]
         for depth in range(len(path) - 1, -1, -1):
             level, prev = path[depth]
             if level in levels and label == _successor(prev, level):
                 return level
-        deeper = (path[-1][0] + 1) if path else 0
-        if deeper in levels and label == _FIRST[deeper]:
+        if firsts and firsts[0] == deeper:
             return deeper
         return None
 
@@ -331,6 +359,16 @@ class CfrParser:
 _FIRST = ("a", "1", "i", "A", "1", "i")
 
 
+def _introduces(para: _Para) -> bool:
+    """Whether a paragraph so far only leads into its items: "… a covered entity must:", or
+    nothing but a heading ("Implementation specifications: Verification.")."""
+    text = " ".join(para.own).strip()
+    if text.endswith((":", "—")) or (para.italic and text == para.italic):
+        return True
+    heading = _STANDARD.match(text) or _IMPL_TITLE.match(text)
+    return bool(heading and len(text) < 120 and not (heading.group(2) or "").strip())
+
+
 def _continues(heading: ClauseNode, t: str) -> bool:
     """Whether a bold line wraps a heading's title: not a contents list's "Contents" or
     "Sec." caption, and in capitals if the title so far is ("PART 164—SECURITY AND …")."""
@@ -357,7 +395,7 @@ _ROMANS = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "x
 
 
 def _is_heading(t: str) -> bool:
-    return bool(_PART.match(t) or _SUBPART.match(t) or _SECTION.match(t))
+    return bool(_PART.match(t) or _SUBPART.match(t) or _SUBPARTS.match(t) or _SECTION.match(t))
 
 
 def parse_cfr(cleaned: Cleaned, path: Path) -> tuple[RegulationDoc, list[tuple[int, str]]]:

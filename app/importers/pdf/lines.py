@@ -125,31 +125,82 @@ def _page_lines(number: int, textpage: object, raw: object, buf: object,
         return []
     text = textpage.get_text_range(0, count)  # type: ignore[attr-defined]
     out: list[Line] = []
-    handle = textpage.raw  # type: ignore[attr-defined]
+    reader = _LineReader(number, textpage, raw, buf, flags)
     for start, chunk in _segments(text):
-        if not chunk.strip():
-            continue
+        if chunk.strip():
+            reader.read(start, chunk, out)
+    return out
+
+
+class _LineReader:
+    """One PDFium line (a run of the page's text between breaks) into a `Line`."""
+
+    def __init__(self, number: int, textpage: object, raw: object, buf: object,
+                 flags: object) -> None:
+        self.number, self.textpage, self.raw, self.buf, self.flags = \
+            number, textpage, raw, buf, flags
+        self.handle = textpage.raw  # type: ignore[attr-defined]
+
+    def char(self, text_index: int) -> int:
+        char = self.raw.FPDFText_GetCharIndexFromTextIndex(self.handle, text_index)  # type: ignore[attr-defined]
+        return char if char >= 0 else text_index
+
+    def read(self, start: int, chunk: str, out: list[Line], *, split: bool = True) -> None:
+        tp, raw, handle, flags = self.textpage, self.raw, self.handle, self.flags
         lead = start + (len(chunk) - len(chunk.lstrip()))
         tail = start + len(chunk.rstrip()) - 1
-        first_char = raw.FPDFText_GetCharIndexFromTextIndex(handle, lead)  # type: ignore[attr-defined]
-        last_char = raw.FPDFText_GetCharIndexFromTextIndex(handle, tail)  # type: ignore[attr-defined]
-        if first_char < 0:
-            first_char = lead
-        if last_char < 0:
-            last_char = tail
-        left, _bottom, _right, top = textpage.get_charbox(first_char, loose=False)  # type: ignore[attr-defined]
-        _l, lb, _r, lt = textpage.get_charbox(first_char, loose=True)  # type: ignore[attr-defined]
-        _l2, _b2, right, _t2 = textpage.get_charbox(last_char)  # type: ignore[attr-defined]
-        raw.FPDFText_GetFontInfo(handle, first_char, buf, 96, ctypes.byref(flags))  # type: ignore[attr-defined]
-        font = buf.value.decode("latin-1", "replace").lower()  # type: ignore[attr-defined]
+        first_char, last_char = self.char(lead), self.char(tail)
+        left, _bottom, _right, top = tp.get_charbox(first_char, loose=False)  # type: ignore[attr-defined]
+        _l, lb, _r, lt = tp.get_charbox(first_char, loose=True)  # type: ignore[attr-defined]
+        _l2, _b2, right, _t2 = tp.get_charbox(last_char)  # type: ignore[attr-defined]
+        size = lt - lb
+        if split and first_char != last_char and (
+                abs(tp.get_charbox(last_char, loose=True)[3] - lt) > size * 0.6  # type: ignore[attr-defined]
+                or self._apart(chunk, start, size)):
+            self.split(start, chunk, out)  # PDFium ran pieces of several lines together
+            return
+        raw.FPDFText_GetFontInfo(handle, first_char, self.buf, 96, ctypes.byref(flags))  # type: ignore[attr-defined]
+        font = self.buf.value.decode("latin-1", "replace").lower()  # type: ignore[attr-defined]
         weight = raw.FPDFText_GetFontWeight(handle, first_char)  # type: ignore[attr-defined]
         bold = "bold" in font or "black" in font or weight >= 600
-        italic = _italic_lead(chunk, start, raw, handle, buf, flags) \
+        italic = _italic_lead(chunk, start, raw, handle, self.buf, flags) \
             if flags.value & _ITALIC or chunk.lstrip().startswith("(") else ""  # type: ignore[attr-defined]
-        chunk = _drop_kerning_spaces(chunk, start, textpage, raw, handle, lt - lb)
-        out.append(Line(number, round(left, 1), round(right, 1), round(top, 1),
+        chunk = _drop_kerning_spaces(chunk, start, tp, raw, handle, lt - lb)
+        out.append(Line(self.number, round(left, 1), round(right, 1), round(top, 1),
                         round(lt - lb, 1), bold, chunk.replace("\u00ad", "").rstrip(), italic))
-    return out
+
+    def _apart(self, chunk: str, start: int, size: float) -> bool:
+        """Whether the first or last character stands off from its neighbour by more than a
+        column gap: a letter of another column PDFium ran into this line."""
+        body = chunk.rstrip()
+        lead = len(chunk) - len(chunk.lstrip())
+        marks = [i for i, ch in enumerate(body) if not ch.isspace()]
+        if len(marks) < 2:
+            return False
+        box = self.textpage.get_charbox  # type: ignore[attr-defined]
+        first, second = box(self.char(start + lead)), box(self.char(start + marks[1]))
+        before, last = box(self.char(start + marks[-2])), box(self.char(start + marks[-1]))
+        return second[0] - first[2] > size * 0.9 or last[0] - before[2] > size * 0.9
+
+    def split(self, start: int, chunk: str, out: list[Line]) -> None:
+        """Cut a run that strays over several baselines, or jumps across the page, into one
+        piece per place."""
+        piece_start, piece_top, piece_right = start, None, 0.0
+        for offset, ch in enumerate(chunk):
+            if ch.isspace():
+                continue
+            left, bottom, right, top = self.textpage.get_charbox(self.char(start + offset),  # type: ignore[attr-defined]
+                                                                 loose=True)
+            if piece_top is not None and (abs(top - piece_top) > 1.5
+                                          or left - piece_right > (top - bottom) * 0.9):
+                self._piece(piece_start, chunk[piece_start - start:offset], out)
+                piece_start = start + offset
+            piece_top, piece_right = top, right
+        self._piece(piece_start, chunk[piece_start - start:], out)
+
+    def _piece(self, start: int, text: str, out: list[Line]) -> None:
+        if text.strip():
+            self.read(start, text, out, split=False)
 
 
 _LABELS = re.compile(r"\s*(?:\([0-9A-Za-z]{1,4}\)\s*)*")

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from app.importers.pdf.lines import PageInfo
+from app.importers.pdf.lines import Line, PageInfo
 
 SUP = "\x00"  # wraps superscript text while lines are joined
 _MARKER = re.compile(rf"\s*\(\s*{SUP}(\d+){SUP}\s*\)")
@@ -44,7 +44,7 @@ class Cleaned:
 def visual_lines(page: PageInfo, body_size: float) -> list[VLine]:
     """Join the fragments of each baseline, in reading order within the page."""
     out: list[VLine] = []
-    for f in page.lines:
+    for f in _rejoin_strays(page.lines):
         sup = f.size < body_size * 0.7 and f.stripped.isdigit()
         text = f"{SUP}{f.stripped}{SUP}" if sup else f.text
         last = out[-1] if out else None
@@ -61,6 +61,41 @@ def visual_lines(page: PageInfo, body_size: float) -> list[VLine]:
             continue
         out.append(VLine(f.page, f.x0, f.x1, f.top, f.size, f.bold, text, f.italic))
     return out
+
+
+def _rejoin_strays(lines: list[Line]) -> list[Line]:
+    """Put back the letters PDFium reads out of order. On some column pages it gives the
+    first (or last) letter of many lines as runs of their own, far from their line in the
+    reading order ("p" … "sychotherapy notes;"). A piece of up to three characters that
+    touches a line on the same baseline, and is not next to it in the reading order, is
+    joined to that line."""
+    strays = [i for i, f in enumerate(lines) if len(f.stripped) <= 3]
+    if not strays:
+        return lines
+    by_row: dict[int, list[int]] = {}  # (tops are of the first glyph: "M" stands higher
+    for i, f in enumerate(lines):       # than "a" on the same baseline)
+        by_row.setdefault(round(f.top), []).append(i)
+    merged = list(lines)
+    gone: set[int] = set()
+    for i in strays:
+        f = merged[i]
+        for j in (j for row in range(-3, 4) for j in by_row.get(round(f.top) + row, [])):
+            g = merged[j]
+            if abs(j - i) <= 1 or j in gone or abs(g.top - f.top) > f.size * 0.35 \
+                    or abs(g.size - f.size) > 0.5:
+                continue
+            space = " " if max(g.x0 - f.x1, f.x0 - g.x1) > f.size * 0.2 else ""
+            reach = f.size * 0.6 if g.text[:1].isspace() else 2.5  # its space may be the gap
+            if -1 <= g.x0 - f.x1 <= reach:
+                merged[j] = replace(g, x0=f.x0, text=f"{f.stripped}{space}{g.text.lstrip()}",
+                                    italic="")
+            elif -1 <= f.x0 - g.x1 <= 2.5:
+                merged[j] = replace(g, x1=f.x1, text=f"{g.text.rstrip()}{space}{f.stripped}")
+            else:
+                continue
+            gone.add(i)
+            break
+    return [f for i, f in enumerate(merged) if i not in gone]
 
 
 def strip_markers(text: str) -> str:
