@@ -407,8 +407,13 @@ def import_cmd(c: Context, file: Path, code: str | None, title: str | None,
     from a PDF, Formex XML, EUR-Lex XHTML, OSCAL, CISO Assistant, CSV or catalog file."""
     from app.services.imports import check_code, commit_import, plan_import, read_document
 
-    doc = read_document(file, fmt=fmt, code=check_code(code) if code else None, title=title,
-                        version=version, layout=layout, on_page=_page_progress())
+    progress = _page_progress()
+    try:
+        doc = read_document(file, fmt=fmt, code=check_code(code) if code else None,
+                            title=title, version=version, layout=layout, on_page=progress)
+    finally:
+        if progress is not None:
+            progress.end()  # an error then starts on a line of its own
     store = c.open(write=not dry_run)
     plan = plan_import(store, doc)
     if not dry_run:
@@ -419,18 +424,29 @@ def import_cmd(c: Context, file: Path, code: str | None, title: str | None,
     _print_plan(plan, dry_run)
 
 
-def _page_progress() -> Any:
-    """A page counter on stderr, only when stderr is a terminal."""
-    if not sys.stderr.isatty():
-        return None
+def _page_progress() -> _PageBar | None:
+    """A page progress bar, only when stderr is a terminal."""
+    return _PageBar() if sys.stderr.isatty() else None
 
-    def show(done: int, total: int) -> None:
-        end = "\n" if done == total else ""
-        click.echo(f"\rreading page {done}/{total}", err=True, nl=False)
-        if end:
+
+class _PageBar:
+    """A page progress bar on stderr ("reading  [#######-----]  52/88 pages")."""
+
+    WIDTH = 30
+
+    def __init__(self) -> None:
+        self.open = False
+
+    def __call__(self, done: int, total: int) -> None:
+        filled = self.WIDTH * done // max(total, 1)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        click.echo(f"\rreading  [{bar}]  {done}/{total} pages", err=True, nl=False)
+        self.open = True
+
+    def end(self) -> None:
+        if self.open:
             click.echo("", err=True)
-
-    return show
+            self.open = False
 
 
 def _print_plan(plan: Any, dry_run: bool) -> None:

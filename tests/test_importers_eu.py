@@ -52,6 +52,20 @@ def test_formex_consolidated_act(tmp_path: Path) -> None:
                                "eli": "http://data.europa.eu/eli/reg/2099/1/oj"}
 
 
+@pytest.mark.parametrize(("title", "celex", "eli"), [
+    ("Regulation (EC) No 1907/2006 of the European Parliament", "32006R1907", "reg/2006/1907"),
+    ("Commission Implementing Regulation (EU) 2023/1234", "32023R1234", "reg_impl/2023/1234"),
+    ("Directive 95/46/EC of the European Parliament", "31995L0046", "dir/1995/46"),
+])
+def test_formex_consolidated_act_identifiers_from_its_title(tmp_path: Path, title: str,
+                                                             celex: str, eli: str) -> None:
+    """Numbers after "No" are number/year; others year/number (as the act's title says)."""
+    data = CONS_ACT.replace(b"Regulation (EU) 2099/1 of the European Parliament and of the "
+                            b"Council", title.encode())
+    doc = parse_formex(data, tmp_path / "cons.xml")
+    assert doc.identifiers == {"celex": celex, "eli": f"http://data.europa.eu/eli/{eli}/oj"}
+
+
 @pytest.mark.parametrize(("data", "message"), [
     (b"<ACT><TITLE><TI><P>x</P></TI></TITLE>", "invalid XML at line 1, column"),
     (b"<?xml version='1.0'?>\n<!DOCTYPE lolz [<!ENTITY lol 'lol'><!ENTITY lol2 "

@@ -315,6 +315,18 @@ def test_hipaa_page_numbers_stay_out_of_clause_text(corpus: Path) -> None:
     assert " 112 " not in by_ref(doc)["§ 164.530(a)(1)"].text
 
 
+def test_hipaa_appendix_is_a_clause_with_its_table(corpus: Path) -> None:
+    """Appendix A to Subpart C (the security standards matrix) is a clause of the subpart,
+    its table kept row by row, not unplaced text."""
+    got = by_ref(pdf_doc(corpus / HIPAA_PDF))
+    matrix = got["Part 164 Subpart C Appendix A"]
+    assert (matrix.kind, matrix.title, matrix.page) == ("appendix", "Security Standards: Matrix",
+                                                        69)
+    rows = matrix.text.splitlines()
+    assert "Security Management Process 164.308(a)(1) Risk Analysis (R)" in rows
+    assert rows[-1] == "Encryption (A)"  # the table's end, on the next page
+
+
 def test_hipaa_part_titles_end_at_the_heading(corpus: Path) -> None:
     got = by_ref(pdf_doc(corpus / HIPAA_PDF))
     for part in of_kind(hipaa_catalog(), "part"):
@@ -353,6 +365,70 @@ def test_each_corpus_pdf_is_detected_as_its_layout(corpus: Path, name: str,
     assert pdf_doc(corpus / name).source_format == f"pdf:{layout}"
 
 
+def test_a_consolidated_eu_text_is_known_by_its_foot(tmp_path: Path) -> None:
+    """EUR-Lex consolidated texts carry no Official Journal head, but a CELEX foot."""
+    pages = [[(72, 760, 11, True, "REGULATION (EU) 2016/679 OF THE EUROPEAN PARLIAMENT"),
+              (72, 700, 10, False, "Article 1"), (72, 686, 10, True, "Subject-matter"),
+              (72, 670, 10, False, "This Regulation lays down rules."),
+              (72, 30, 8, False, f"02016R0679 — EN — 04.05.2016 — 000.001 — {n}")]
+             for n in (1, 2)]
+    path = pdfgen.write_pdf(tmp_path / "consolidated.pdf", pages)
+    assert detect_layout(list(read_pages(path))) == "eu-oj-classic"
+
+
+def test_a_policy_citing_the_cfr_is_not_read_as_cfr(tmp_path: Path) -> None:
+    """A mention of "45 CFR" and a cited section are not a CFR text."""
+    page = [*POLICY, (72, 570, 10, False, "This policy meets 45 CFR 164.308 and § 164.312 "
+                                          "of the HIPAA Security Rule.")]
+    path = pdfgen.write_pdf(tmp_path / "policy.pdf", [page])
+    assert detect_layout(list(read_pages(path))) == "generic"
+    assert [n.ref for _, n in parse_pdf(path).walk()] == ["1", "1.1", "2", "2.1"]
+
+
+def test_when_the_detected_layout_finds_nothing_the_generic_reading_is_tried(
+        tmp_path: Path) -> None:
+    """A policy that names the Official Journal is detected as one, finds no articles, and
+    is read as the numbered document it is."""
+    page = [*POLICY, (72, 570, 10, False, "As published in the Official Journal of the "
+                                          "European Union.")]
+    path = pdfgen.write_pdf(tmp_path / "policy.pdf", [page])
+    assert detect_layout(list(read_pages(path))) == "eu-oj-classic"
+    doc = parse_pdf(path)
+    assert doc.source_format == "pdf:generic"
+    assert [n.ref for _, n in doc.walk()] == ["1", "1.1", "2", "2.1"]
+
+
+def test_pages_without_text_in_a_text_pdf_are_named(tmp_path: Path) -> None:
+    """Pages 2–3 were scanned into an otherwise digital PDF: the import goes on and says so."""
+    tail = [(72, 700, 13, True, "3 Review"), (72, 680, 10, False, "Reviewed every year.")]
+    path = pdfgen.write_pdf(tmp_path / "mixed.pdf", [POLICY, [], [], tail, tail[1:]])
+    doc = parse_pdf(path)
+    assert doc.warnings == ["no text layer on pages 2–3 of 5: blank, or scanned (OCR them if "
+                            "they hold text)"]
+    assert [n.ref for _, n in doc.walk()] == ["1", "1.1", "2", "2.1", "3"]
+
+
+def test_a_running_head_of_a_two_page_document_is_set_aside(tmp_path: Path) -> None:
+    head = (72, 800, 9, False, "Acme Corp — internal use only")
+    tail = [head, (72, 700, 13, True, "3 Review"), (72, 680, 10, False, "Reviewed yearly.")]
+    path = pdfgen.write_pdf(tmp_path / "two.pdf", [[head, *POLICY], tail])
+    doc = parse_pdf(path)
+    assert all("Acme Corp" not in n.text + n.title for _, n in doc.walk())
+    assert any(t.startswith("[running head or foot on 2 pages, 1–2] Acme Corp")
+               for _, t in doc.unplaced)
+
+
+def test_ai_act_footnote_markers_and_masthead_stay_out_of_recitals(corpus: Path) -> None:
+    """Two-digit footnote markers run into the text by PDFium ("11) and (EU) …") are taken
+    out, and the first page's masthead, which PDFium reads last, is not recital 3's end."""
+    got = by_ref(pdf_doc(corpus / AI_ACT_PDF))
+    assert "2016/679 and (EU) 2018/1725 of the European Parliament" in got["Recital 10"].text
+    assert not re.search(r"\(1[1-4]\)", got["Recital 10"].text)
+    assert "Official Journal" not in got["Recital 3"].text
+    assert "uniform obligations for operators and guaranteeing the uniform protection" in \
+        got["Recital 3"].text
+
+
 def test_generic_layout_on_the_gdpr_still_reads_numbered_clauses(corpus: Path) -> None:
     try:
         doc = parse_pdf(corpus / GDPR_PDF, layout="generic")
@@ -370,7 +446,7 @@ def test_a_forced_layout_that_does_not_fit_says_what_it_tried(cli: Cli, lib_ws: 
                                                               corpus: Path) -> None:
     with unchanged(lib_ws):
         r = cli("--workspace", str(lib_ws), "import", str(corpus / GDPR_PDF), "--layout", "cfr")
-    assert_clean_error(r, GDPR_PDF, "no numbered structure", "88 pages", "layout cfr",
+    assert_clean_error(r, GDPR_PDF, "no numbered clauses", "88 pages", "layout cfr",
                        "--layout")
     with unchanged(lib_ws):
         r = cli("--workspace", str(lib_ws), "import", str(corpus / GDPR_PDF), "--layout", "x")
@@ -500,8 +576,8 @@ HOSTILE: list[tuple[str, Callable[[Path], Path], list[str]]] = [
     ("encrypted.pdf", _encrypted, ["is encrypted", "unprotected copy"]),
     ("scan.pdf", _scanned, ["no text layer on pages 1–12", "OCR"]),
     ("word.pdf", _not_a_pdf, ["is not a PDF"]),
-    ("novel.pdf", _prose, ["found no numbered structure in 3 pages", "as layout generic",
-                           "--layout"]),
+    ("novel.pdf", _prose, ["found no numbered clauses in 3 pages", "read as generic",
+                           "does not look like a regulation"]),
 ]
 
 
@@ -549,6 +625,23 @@ def test_a_damaged_page_is_reported_with_its_number(cli: Cli, lib_ws: Path,
     assert_clean_error(r, "damaged.pdf", "page 3")
     with pytest.raises(ImportFailed, match="page 3"):
         read_document(src, code="X", version="1")
+
+
+def test_on_a_terminal_the_error_starts_below_the_page_bar(cli: Cli, lib_ws: Path,
+                                                           tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    import app.cli
+
+    monkeypatch.setattr(app.cli, "_page_progress", app.cli._PageBar)  # as on a terminal
+    pages = [[(72, 700, 12, True, f"{n} Heading {n}"), (72, 680, 10, False, f"Text {n}.")]
+             for n in range(1, 6)]
+    src = pdfgen.damage_page(pdfgen.write_pdf(tmp_path / "damaged.pdf", pages), 3)
+    with unchanged(lib_ws):
+        r = cli("--workspace", str(lib_ws), "import", str(src), "--code", "X", "--version", "1")
+    bar, error = r.err.rsplit("\r", 1)[1].splitlines()
+    assert r.code == 2 and bar == f"reading  [{'#' * 12}{'-' * 18}]  2/5 pages"
+    assert error.startswith("error: ") and "page 3" in error
 
 
 POLICY = pdfgen.POLICY_PAGE
@@ -632,18 +725,20 @@ def test_interrupting_a_cli_import_writes_nothing(cli: Cli, lib_ws: Path, long_p
     """Ctrl-C at page 100 of 2,000 (the page counter is where the CLI notices it)."""
     import app.cli
 
-    def progress() -> Callable[[int, int], None]:
-        def show(done: int, total: int) -> None:
+    class Interrupted(app.cli._PageBar):
+        def __call__(self, done: int, total: int) -> None:
+            super().__call__(done, total)
             if done == 100:
                 raise KeyboardInterrupt
-        return show
 
-    monkeypatch.setattr(app.cli, "_page_progress", progress)
+    monkeypatch.setattr(app.cli, "_page_progress", Interrupted)
     with unchanged(lib_ws):
         r = cli("--workspace", str(lib_ws), "import", str(long_pdf), "--code", "LONG",
                 "--version", "1")
-    assert (r.code, r.out, r.err.strip()) == (130, "", "error: interrupted")  # click adds a
-    # newline first, to leave the page counter's line
+    assert (r.code, r.out) == (130, "")
+    bar, *rest = r.err.rsplit("\r", 1)[1].splitlines()  # the bar's line is ended first
+    assert bar == f"reading  [#{'-' * 29}]  100/2000 pages"
+    assert [line for line in rest if line] == ["error: interrupted"], r.err
     assert "LONG" not in {g["code"] for g in run_json(cli, lib_ws, "regulations", "--json")}
 
 

@@ -544,7 +544,11 @@ async def test_pdf_import_preview_then_commit(tmp_path: Path, corpus: Path) -> N
         plan_text = str(app.screen.query_one("#plan-text").render())
         assert "is the text of GDPR 2016-04-27" in plan_text and "pages: 88" in plan_text
         tree = app.screen.query_one("#preview-tree", Tree)
-        assert len(tree.root.children) == 1 + 11  # the recitals in one folder, the chapters
+        labels = [str(n.label) for n in tree.root.children]
+        assert len(labels) == 1 + 11 + 3  # the recitals in one folder, the chapters, then
+        assert labels[12:] == ["text no clause took (74 lines)",  # what did not fit
+                               "refs of the document not in the workspace (0)",
+                               "clauses of the workspace it gives no text (108)"]
         recitals = tree.root.children[0]
         assert str(recitals.label).startswith("173 recitals")
         recitals.expand()
@@ -557,7 +561,9 @@ async def test_pdf_import_preview_then_commit(tmp_path: Path, corpus: Path) -> N
         assert "technologically neutral" in detail  # the line-end hyphen repaired
         await pilot.press("u")
         await pilot.pause()
-        assert "Text no clause took" in str(app.screen.query_one("#preview-text").render())
+        await pilot.pause()
+        assert "Text no clause took, page 1" in str(app.screen.query_one("#preview-text")
+                                                    .render())
         await pilot.press("ctrl+s")
         await settle(pilot)
         await settle(pilot)

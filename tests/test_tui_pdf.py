@@ -67,11 +67,11 @@ async def test_ctrl_x_stops_reading_a_2000_page_pdf_and_writes_nothing(tmp_path:
     before = event_count(store)
     app = make_app(store)
     async with app.run_test(size=(120, 36), message_hook=seen.append) as pilot:
-        await choose_file(pilot, src)
-        for _ in range(500):  # until some pages are read, then cancel
-            await pilot.pause(0.01)
-            if any(isinstance(m, ImportProgress) and "page 20 " in m.phase for m in seen):
+        await choose_file(pilot, src)  # the read starts in a worker; cancel it at once
+        for _ in range(200):
+            if any(w.name == "read_and_plan" for w in app.workers):
                 break
+            await pilot.pause(0.01)
         await pilot.press("ctrl+x")
         await settle(pilot)
         pages = [m.phase for m in seen if isinstance(m, ImportProgress) and "page" in m.phase]
@@ -96,3 +96,38 @@ async def test_an_encrypted_pdf_is_a_notification_and_writes_nothing(tmp_path: P
         assert "locked.pdf" in stopped.reason
         assert not isinstance(app.screen, (ImportPlanDialog, ImportDetailsDialog))
     assert list_regulations(store) == [] and event_count(store) == before
+
+
+async def test_the_preview_lists_every_ref_that_did_not_match(tmp_path: Path,
+                                                               corpus: Path) -> None:
+    """The HIPAA PDF against the bundled catalogue: the refs of the document the workspace
+    lacks, and the workspace's clauses without text, are all in the preview, not a sample."""
+    from textual.widgets import Tree
+
+    store = make_store(tmp_path / "ws.db", library=True)
+    before = event_count(store)
+    async with make_app(store).run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await choose_file(pilot, corpus / "hipaa-simplification-201303.pdf")
+        for _ in range(3):
+            await settle(pilot)
+        dialog = pilot.app.screen
+        assert isinstance(dialog, ImportPlanDialog) and dialog.plan.fill is not None
+        fill = dialog.plan.fill
+        assert len(fill.unplaced) > 500 and fill.missing
+        folders = {str(n.label).split(" (")[0]: n for n in dialog.query_one(Tree).root.children}
+        for name, refs in (("refs of the document not in the workspace", fill.unplaced),
+                           ("clauses of the workspace it gives no text", fill.missing)):
+            folders[name].expand()
+            await pilot.pause()
+            assert [str(n.label) for n in folders[name].children] == refs
+        await pilot.press("u")
+        await pilot.pause()
+        await pilot.pause()
+        unplaced = folders["text no clause took"]
+        pages = {p for p, _ in dialog.plan.doc.unplaced}
+        assert len(unplaced.children) == len(pages)
+        assert dialog.query_one(Tree).cursor_node is unplaced.children[0]
+        await pilot.press("escape")
+        await settle(pilot)
+    assert event_count(store) == before  # cancelled: nothing written

@@ -10,16 +10,48 @@ _MONTHS = {m: i for i, m in enumerate(
 _PROPER = {"ai": "AI", "eu": "EU", "union": "Union", "member": "Member", "states": "States",
            "commission": "Commission", "board": "Board", "office": "Office"}
 _KINDS = {"regulation": ("R", "reg"), "directive": ("L", "dir"), "decision": ("D", "dec")}
+_VARIANTS = {"implementing": "_impl", "delegated": "_del"}
+# "COMMISSION IMPLEMENTING REGULATION (EU) 2023/1234", "Regulation (EC) No 1907/2006",
+# "COUNCIL DIRECTIVE 93/42/EEC", "Directive 95/46/EC", "DECISION No 768/2008/EC"
+_ACT = re.compile(
+    r"^(?:(?:commission|council|european|parliament|central|bank|and|of|the)\s+)*"
+    r"(?:(?P<variant>implementing|delegated)\s+)?(?P<kind>regulation|directive|decision)\s+"
+    r"(?:\((?P<domain>[a-z, ]+)\)\s+)?(?P<no>no\.?\s+)?(?P<a>\d{1,4})/(?P<b>\d{1,4})"
+    r"(?:/(?:eu|ec|eec|euratom|cfsp|jha|ecsc)\b)?", re.IGNORECASE)
 
 
-def celex_eli(kind: str, year: str, number: str) -> dict[str, str]:
-    """CELEX and ELI of an act: ("Regulation", "2016", "679") → 32016R0679 and its ELI."""
+def celex_eli(kind: str, year: str, number: str, variant: str = "") -> dict[str, str]:
+    """CELEX and ELI of an act: ("Regulation", "2016", "679") → 32016R0679 and its ELI;
+    `variant` "implementing" or "delegated" gives the ELI of such an act (reg_impl/…)."""
     codes = _KINDS.get(kind.lower())
     if codes is None or not (year.isdigit() and number.isdigit()):
         return {}
     letter, path = codes
+    path += _VARIANTS.get(variant.lower(), "")
     return {"celex": f"3{year}{letter}{int(number):04d}",
             "eli": f"http://data.europa.eu/eli/{path}/{year}/{int(number)}/oj"}
+
+
+def act_identifiers(heading: str) -> dict[str, str]:
+    """CELEX and ELI from the heading of an act ("REGULATION (EU) 2016/679 OF …"), or {}.
+
+    Numbers are year/number ("(EU) 2016/679", "Directive 95/46/EC") except after "No",
+    where they are number/year ("Regulation (EC) No 1907/2006"); two-digit years are 19xx."""
+    m = _ACT.match(" ".join(heading.split()))
+    if not m:
+        return {}
+    year, number = (m["b"], m["a"]) if m["no"] else (m["a"], m["b"])
+    if not _plausible_year(year) and _plausible_year(number):
+        year, number = number, year
+    if len(year) == 2:
+        year = f"19{year}"
+    if not _plausible_year(year):
+        return {}
+    return celex_eli(m["kind"], year, number, m["variant"] or "")
+
+
+def _plausible_year(text: str) -> bool:
+    return len(text) == 2 or (len(text) == 4 and 1950 <= int(text) <= 2099)
 
 
 def act_date(title: str) -> str:
@@ -43,3 +75,14 @@ def sentence_case(text: str) -> str:
     words = [_PROPER.get(w, w) for w in text.lower().split()]
     words = [re.sub(r"^ai-", "AI-", w) for w in words]
     return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]]) if words else ""
+
+
+def heading_case(text: str) -> str:
+    """An act's heading as titles write it: "COMMISSION IMPLEMENTING REGULATION (EU) 2023/1234
+    OF THE EUROPEAN CENTRAL BANK" → "Commission Implementing Regulation (EU) 2023/1234 of the
+    European Central Bank"; words in brackets and words that are not all capitals stay."""
+    def word(w: str) -> str:
+        if not (w.isalpha() and w.isupper() and len(w) > 1):
+            return w
+        return w.lower() if w in ("OF", "THE", "AND", "ON", "FOR") else w.capitalize()
+    return " ".join(word(w) for w in text.split())

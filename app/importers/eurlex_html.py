@@ -163,10 +163,11 @@ def parse_eurlex_html(data: bytes, path: Path, *, code: str | None = None) -> Re
 def _identifiers(root: Node) -> dict[str, str]:
     for n in root.iter():
         href = n.attrs.get("href", "")
-        m = re.search(r"/eli/(reg|dir|dec)/(\d{4})/(\d+)/oj", href)
+        m = re.search(r"/eli/(reg|dir|dec)(?:_(impl|del))?/(\d{4})/(\d+)/oj", href)
         if n.tag == "link" and m:
             kind = {"reg": "regulation", "dir": "directive", "dec": "decision"}[m.group(1)]
-            return celex_eli(kind, m.group(2), m.group(3))
+            variant = {"impl": "implementing", "del": "delegated"}.get(m.group(2) or "", "")
+            return celex_eli(kind, m.group(3), m.group(4), variant)
     return {}
 
 

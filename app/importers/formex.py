@@ -20,7 +20,7 @@ from defusedxml.common import DefusedXmlException
 
 from app.domain.clauses import ClauseNode, RegulationDoc
 from app.errors import ImportFailed
-from app.importers.eu import celex_eli, short_title
+from app.importers.eu import act_identifiers, celex_eli, short_title
 
 _SKIP = {"NOTE", "NO.P", "NO.PARAG", "TI.ART", "STI.ART"}
 _BLOCKS = {"P", "TXT", "ALINEA", "NP", "ITEM", "LIST", "TI", "STI", "PARAG", "CONSID"}
@@ -109,14 +109,12 @@ def _identifiers(root: ET.Element, title: str) -> dict[str, str]:
     """CELEX and ELI from the document number, or (consolidated versions) from the title's
     "Regulation (EU) 2016/679"."""
     no = root.find(".//BIB.INSTANCE/NO.DOC")
-    if no is not None:
-        number, year = no.findtext("NO.CURRENT", ""), no.findtext("YEAR", "")
-    else:
-        m = re.search(r"\((?:EU|EC|EEC)\) (?:No )?(\d{4})/(\d+)", title)
-        year, number = m.groups() if m else ("", "")
-    kind = next((k for k in ("regulation", "directive", "decision")
-                 if title.lower().startswith(k)), "")
-    return celex_eli(kind, year, number)
+    if no is None:
+        return act_identifiers(title)
+    words = title.lower().split()[:6]
+    kind = next((k for k in ("regulation", "directive", "decision") if k in words), "")
+    variant = next((v for v in ("implementing", "delegated") if v in words), "")
+    return celex_eli(kind, no.findtext("YEAR", ""), no.findtext("NO.CURRENT", ""), variant)
 
 
 

@@ -160,6 +160,7 @@ class FillReport:
     unplaced: list[str] = field(default_factory=list)  # refs in the document, not in the workspace
     folded: int = 0  # sub-clauses the workspace lacks, folded into the clause above them
     without_text: int = 0  # clauses of the workspace the document gives no text for
+    missing: list[str] = field(default_factory=list)  # their refs
 
 
 @dataclass(slots=True)
@@ -197,7 +198,7 @@ class ImportPlan:
                 lines.append(f"{f.folded:,} sub-clauses the workspace does not list are kept "
                              "in the text of the clause above them")
             lines += [f"  unplaced: {ref}" for ref in f.unplaced[:unplaced_shown]]
-            if len(f.unplaced) > unplaced_shown:
+            if len(f.unplaced) > unplaced_shown > 0:
                 lines.append(f"  … and {len(f.unplaced) - unplaced_shown} more")
         return lines
 
@@ -215,7 +216,8 @@ class ImportPlan:
         if self.fill is not None:
             out["fill"] = {"placed": self.fill.placed, "changed": self.fill.changed,
                            "unplaced": self.fill.unplaced, "folded": self.fill.folded,
-                           "without_text": self.fill.without_text}
+                           "without_text": self.fill.without_text,
+                           "missing": self.fill.missing}
         return out
 
 
@@ -288,11 +290,11 @@ def _plan_fill(store: Store, regulation_id: int, doc: RegulationDoc) -> FillRepo
         existing = {c.ref: c.text for c in s.exec(
             select(Clause).where(Clause.regulation_id == regulation_id)).all()}
     texts, folded, unplaced = fill_texts(doc, set(existing))
+    missing = [ref for ref, text in existing.items() if ref not in texts and not text]
     return FillReport(
         placed=len(texts),
         changed=sum(1 for ref, text in texts.items() if existing[ref] and existing[ref] != text),
-        unplaced=unplaced, folded=len(folded),
-        without_text=sum(1 for ref, text in existing.items() if ref not in texts and not text))
+        unplaced=unplaced, folded=len(folded), without_text=len(missing), missing=missing)
 
 
 def commit_import(store: Store, plan: ImportPlan,

@@ -17,6 +17,7 @@ from app.domain.clauses import RegulationDoc
 from app.errors import ImportFailed
 from app.importers.pdf.hyphens import join_hyphenated
 from app.importers.pdf.lines import PageInfo, Progress, read_pages
+from app.importers.pdf.visual import Cleaned, clean
 
 LAYOUTS = ("eu-oj-classic", "eu-oj-2024", "cfr", "generic")
 
@@ -25,33 +26,56 @@ def parse_pdf(path: Path, *, layout: str | None = None,
               on_page: Progress | None = None) -> RegulationDoc:
     if layout is not None and layout not in LAYOUTS:
         raise ImportFailed(f"unknown PDF layout {layout!r}; use one of: {', '.join(LAYOUTS)}")
-    pages = list(read_pages(path, on_page=on_page))
-    _check_text_layer(pages, path)
-    layout = layout or detect_layout(pages)
-    from app.importers.pdf.visual import clean
-
-    cleaned = clean(pages)
-    if layout in ("eu-oj-classic", "eu-oj-2024"):
-        from app.importers.pdf.eu_oj import parse_eu_oj
-
-        doc, unplaced = parse_eu_oj(cleaned, path, layout)
-    elif layout == "cfr":
-        from app.importers.pdf.cfr import parse_cfr
-
-        doc, unplaced = parse_cfr(cleaned, path)
+    cleaned = clean(read_pages(path, on_page=on_page))
+    _check_text_layer(cleaned.empty, cleaned.pages, path)
+    tried = [layout] if layout else _candidates(detect_layout(cleaned.first_pages))
+    cleaned.first_pages = []
+    for name in tried:
+        try:
+            doc, unplaced = _parse(cleaned, path, name)
+        except ImportFailed:
+            if name == tried[-1]:
+                raise
+            continue
+        if any(True for _ in doc.walk()):
+            break
     else:
-        from app.importers.pdf.generic import parse_generic
-
-        doc, unplaced = parse_generic(cleaned, path)
-    doc.pages = len(pages)
+        if layout:  # forced, from the CLI
+            raise ImportFailed(f"{path}: found no numbered clauses in {cleaned.pages} pages "
+                               f"read as layout {layout}; try another --layout (one of: "
+                               f"{', '.join(LAYOUTS)}) or leave it out to detect the layout")
+        raise ImportFailed(f"{path}: found no numbered clauses in {cleaned.pages} pages "
+                           f"(read as {' and as '.join(tried)}); it does not look like a "
+                           "regulation, standard or policy with numbered parts")
+    doc.pages = cleaned.pages
     doc.unplaced = unplaced + [(page, f"[footnote] {text}")
                                for page, why, text in cleaned.set_aside if why == "footnote"]
     doc.unplaced += _running_heads(cleaned.set_aside)
+    if cleaned.empty:
+        doc.warnings.append(f"no text layer on pages {_ranges(cleaned.empty)} of "
+                            f"{cleaned.pages}: blank, or scanned (OCR them if they hold text)")
     join_hyphenated(doc)
-    if not any(True for _ in doc.walk()):
-        raise ImportFailed(f"{path}: found no numbered structure in {len(pages)} pages as "
-                           f"layout {layout}; try --layout (one of: {', '.join(LAYOUTS)})")
     return doc
+
+
+def _candidates(detected: str) -> list[str]:
+    """The detected layout first; when it finds nothing, the generic reading."""
+    return [detected] if detected == "generic" else [detected, "generic"]
+
+
+def _parse(cleaned: Cleaned, path: Path, layout: str) -> tuple[RegulationDoc,
+                                                               list[tuple[int, str]]]:
+    if layout in ("eu-oj-classic", "eu-oj-2024"):
+        from app.importers.pdf.eu_oj import parse_eu_oj
+
+        return parse_eu_oj(cleaned, path, layout)
+    if layout == "cfr":
+        from app.importers.pdf.cfr import parse_cfr
+
+        return parse_cfr(cleaned, path)
+    from app.importers.pdf.generic import parse_generic
+
+    return parse_generic(cleaned, path)
 
 
 def _running_heads(set_aside: list[tuple[int, str, str]]) -> list[tuple[int, str]]:
@@ -69,29 +93,32 @@ def _running_heads(set_aside: list[tuple[int, str, str]]) -> list[tuple[int, str
     return out
 
 
+_CONSOLIDATED = re.compile(r"\b0\d{4}[A-Z]\d{4}\s*[—–-]\s*[A-Z]{2}\s*[—–-]")  # EUR-Lex foot
+
+
 def detect_layout(pages: list[PageInfo]) -> str:
     """From the running heads and the first pages' text."""
     head = "\n".join(ln.text for p in pages[:4] for ln in p.lines)
     if re.search(r"\bOJ L, \d{1,2}\.\d{1,2}\.\d{4}\b", head) or "ELI: http://data.europa.eu" \
             in head:
         return "eu-oj-2024"
-    if "Official Journal of the European Union" in head:
+    if "Official Journal of the European Union" in head or _CONSOLIDATED.search(head):
         return "eu-oj-classic"
     body = "\n".join(ln.text for p in pages[:30] for ln in p.lines)
-    if len(re.findall(r"§\s?\d{2,3}\.\d+", body)) >= 5 or re.search(r"\bCFR\b", head):
+    sections = len(re.findall(r"^§\s?\d{1,3}\.\d+\s", body, re.MULTILINE))
+    if sections >= 5 or (sections >= 2 and re.search(r"\b\d+ CFR\b", head)):
         return "cfr"
     return "generic"
 
 
-def _check_text_layer(pages: list[PageInfo], path: Path) -> None:
-    empty = [p.number for p in pages if not p.lines]
+def _check_text_layer(empty: list[int], pages: int, path: Path) -> None:
     if not pages:
         raise ImportFailed(f"{path} has no pages")
-    if len(empty) == len(pages):
+    if len(empty) == pages:
         raise ImportFailed(f"{path}: no text layer on pages {_ranges(empty)}: it is a scan; "
                            "OCR it first")
-    if len(empty) > len(pages) // 2:
-        raise ImportFailed(f"{path}: no text layer on pages {_ranges(empty)} of {len(pages)}; "
+    if len(empty) > pages // 2:
+        raise ImportFailed(f"{path}: no text layer on pages {_ranges(empty)} of {pages}; "
                            "OCR it first")
 
 

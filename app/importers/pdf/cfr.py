@@ -30,7 +30,12 @@ _RANGE = re.compile(r"^[—–-]\s*\(([a-z]|\d{1,2}|[ivxl]+|[A-Z])\)\s*")  # "(b
 _SECTION = re.compile(r"^§\s?(\d+\.\d+)\s+(.*)$")
 _LABEL = re.compile(r"^\(([a-z]{1,2}|\d{1,2}|[ivxl]+|[A-Z]{1,2})\)")
 _SOURCE_NOTE = re.compile(r"^\[\d+ FR \d+")
-_UNPLACED_START = re.compile(r"^(AUTHORITY|SOURCE|EFFECTIVE DATE NOTE):|^Appendix [A-Z] to ")
+_ENTRY = re.compile(r"^(?:§|Subparts? [A-Z]|Appendix [A-Z] |PART \d)")  # of a contents list
+_UNPLACED_START = re.compile(r"^(AUTHORITY|SOURCE|EFFECTIVE DATE NOTE):")
+# "Appendix A to Subpart C of Part 164—Security Standards: Matrix", over two or three lines
+_APPENDIX = re.compile(r"^Appendix ([A-Z]) to (?:Subpart ([A-Z]) of )?Part\b")
+_APPENDIX_TITLE = re.compile(r"^Appendix ([A-Z]) to (?:Subpart ([A-Z]) of )?Part (\d+)"
+                             r"(?:\s*[—–-]\s*(.+))?$")
 _REQUIREMENT = re.compile(r"^(.*?)\s*\((Required|Addressable)\)\.?\s*(.*)$", re.S)
 _STANDARD = re.compile(r"^Standard(?::\s*(.*?))?(?:\.\s+|\.$|\s*—\s*|$)(.*)$", re.S)
 _IMPL = re.compile(r"^Implementation specifications?:?\s*(.*)$", re.S)
@@ -83,8 +88,11 @@ class CfrParser:
         self.stack: list[_Para] = []
         self.heading: ClauseNode | None = None  # a heading still taking title lines
         self.page: int | None = None
-        self.skipping = False  # inside an appendix or note block
+        self.skipping = False  # inside a note block
         self.in_note = False
+        self.appendix: ClauseNode | None = None  # an appendix: a table, kept line by line
+        self.appendix_heading: list[str] = []  # its heading, while it wraps
+        self.appendix_own: list[str] = []
 
     def _node(self, ref: str, kind: str, **fields: object) -> ClauseNode:
         return ClauseNode(ref, kind, page=self.page, **fields)  # type: ignore[arg-type]
@@ -132,6 +140,13 @@ class CfrParser:
     # ------------------------------------------------------------------ lines
     def _line(self, ln: VLine, previous: VLine | None) -> None:
         t = ln.text.strip()
+        if self.appendix_heading:
+            whole = _APPENDIX_TITLE.match(" ".join(self.appendix_heading))
+            if ln.bold and len(self.appendix_heading) < 3 and not _is_heading(t) and \
+                    not (whole and whole.group(4)):
+                self.appendix_heading.append(t)
+                return
+            self._place_appendix()
         if "....." in t:  # a table of contents
             self.heading = None
             self._unplace(ln)
@@ -143,18 +158,23 @@ class CfrParser:
             if self._heading(ln, t):
                 return
         self.heading = None
-        if self.in_note or _SOURCE_NOTE.match(t):  # "[68 FR 8376, …]" may wrap
+        if self.in_note or _SOURCE_NOTE.match(t):  # "[68 FR 8376, …]" may wrap: one entry
+            self._unplace(ln, joined=self.in_note)
             self.in_note = "]" not in t
             self._close_paragraphs()
-            self._unplace(ln)
             return
-        if _UNPLACED_START.match(t):
+        if _UNPLACED_START.match(t):  # "AUTHORITY: …", "SOURCE: …": one entry each
             self.skipping = True
             self._close_paragraphs()
             self._unplace(ln)
             return
-        if self.skipping or self.section is None:
-            self._unplace(ln)
+        if self.appendix is not None and not _is_heading(t):
+            self.appendix_own.append(t)
+            return
+        if self.skipping or self.section is None:  # a contents entry may wrap, too
+            entry = not self.skipping and bool(self.unplaced) and not _ENTRY.match(t) and \
+                self.unplaced[-1][0] == ln.page and bool(_ENTRY.match(self.unplaced[-1][1]))
+            self._unplace(ln, joined=self.skipping or entry)
             return
         if self._opens_paragraph(ln, t, previous):
             return
@@ -184,6 +204,11 @@ class CfrParser:
             self.part.children.append(self.subpart)
             self.heading = self.subpart
             self.skipping = False
+            return True
+        if _APPENDIX.match(t) and self.part is not None:
+            self._close_section()
+            self.appendix_heading = [t]
+            self.heading = None
             return True
         if m := _SECTION.match(t):
             self._close_section()
@@ -345,15 +370,40 @@ class CfrParser:
         while self.stack:
             self._close(self.stack.pop())
 
+    def _place_appendix(self) -> None:
+        """The appendix under its part (and subpart), once its heading is whole."""
+        m = _APPENDIX_TITLE.match(" ".join(self.appendix_heading))
+        self.appendix_heading = []
+        if m is None or self.part is None:
+            return
+        letter, subpart, part, title = m.groups()
+        parent = next((p for p in self.doc.clauses if p.ref == f"Part {part}"), self.part)
+        if subpart:
+            parent = next((c for c in parent.children
+                           if c.ref == f"{parent.ref} Subpart {subpart}"), parent)
+        ref = f"{parent.ref} Appendix {letter}"
+        self.appendix = self._node(ref, "appendix", title=(title or "").strip())
+        parent.children.append(self.appendix)
+
     def _close_section(self) -> None:
         self._close_paragraphs()
+        if self.appendix_heading:
+            self._place_appendix()
+        if self.appendix is not None:
+            self.appendix.text = "\n".join(self.appendix_own)
+            self.appendix, self.appendix_own = None, []
         if self.section is not None:
             self.section.text = " ".join(self.section_own)
         self.section = None
         self.section_own = []
 
-    def _unplace(self, ln: VLine) -> None:
-        self.unplaced.append((ln.page, ln.text.strip()))
+    def _unplace(self, ln: VLine, joined: bool = False) -> None:
+        """Text no clause takes; `joined` to the entry before (a note that wraps)."""
+        if joined and self.unplaced:
+            page, before = self.unplaced[-1]
+            self.unplaced[-1] = (page, f"{before} {ln.text.strip()}")
+        else:
+            self.unplaced.append((ln.page, ln.text.strip()))
 
 
 _FIRST = ("a", "1", "i", "A", "1", "i")
@@ -395,7 +445,8 @@ _ROMANS = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "x
 
 
 def _is_heading(t: str) -> bool:
-    return bool(_PART.match(t) or _SUBPART.match(t) or _SUBPARTS.match(t) or _SECTION.match(t))
+    return bool(_PART.match(t) or _SUBPART.match(t) or _SUBPARTS.match(t) or _SECTION.match(t)
+                or _APPENDIX.match(t))
 
 
 def parse_cfr(cleaned: Cleaned, path: Path) -> tuple[RegulationDoc, list[tuple[int, str]]]:

@@ -4,32 +4,45 @@ lines to the clause tree the Formex and EUR-Lex importers produce — same refs,
 Structure is read from the act's own markers: "Whereas:" and "(n)" recitals; "CHAPTER I",
 "Section 1" and "Article N" headings with their titles on the lines after; numbered
 paragraphs "1."; points "(a)", "(1)", "(i)" whose nesting comes from how far their labels are
-indented; "ANNEX I" with its sections and numbered items. A label only counts when it is the
-next one in its sequence, so "(a) of Article 5" wrapped to the start of a line stays text.
-The closing formula and signatures, and anything else that belongs to no clause, are kept as
-unplaced text.
+indented; "ANNEX I" (or a lone "ANNEX") with its sections and numbered items. A label only
+counts when it is the next one in its sequence, so "(a) of Article 5" wrapped to the start of
+a line stays text. Regulations, directives and decisions, implementing and delegated acts,
+and consolidated or short texts without recitals ("Whereas:") or enacting formula ("HAVE
+ADOPTED") all read the same way: the terms start at the first heading. The closing formula
+and signatures, and anything else that belongs to no clause, are kept as unplaced text; so is
+a repeated heading's clause (with a warning), as refs must be unique.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from app.domain.clauses import ClauseNode, RegulationDoc
-from app.importers.eu import act_date, celex_eli, sentence_case, short_title
+from app.errors import ImportFailed
+from app.importers.eu import act_date, act_identifiers, heading_case, sentence_case, short_title
 from app.importers.pdf.visual import Cleaned, VLine
 
-_CHAPTER = re.compile(r"^CHAPTER ([IVXLC]+)$")
+_TITLE = re.compile(r"^TITLE ([IVXLC]+)$")
+_CHAPTER = re.compile(r"^CHAPTER ([IVXLC]+|\d+)$")
 _SECTION = re.compile(r"^SECTION (\d+)$", re.IGNORECASE)
-_ARTICLE = re.compile(r"^Article (\d+[a-z]?)$")
-_ANNEX = re.compile(r"^ANNEX ([IVXLC]+)$")
+_ARTICLE = re.compile(r"^Article (\d+[a-z]*)$")
+_ANNEX = re.compile(r"^ANNEX(?: ([IVXLC]+|\d+|[A-Z]))?$")
+_HEADINGS = (_TITLE, _CHAPTER, _SECTION, _ARTICLE, _ANNEX)
+_ACT_HEAD = re.compile(r"^(?:[A-Z]+ )*(REGULATION|DIRECTIVE|DECISION) (\(|No |\d)")
+_TITLE_END = re.compile(r"^(\(Text with|\(OJ |\(Codification\)|THE |Having regard|Whereas:"
+                        r"|HA(VE|S) |Corrected by|Amended by|[▼►])")
+_RUNNING = re.compile(r"Official Journal of the European Union.*\b[LC] \d+/\d+|\b[LC] \d+/\d+"
+                      r".*Official Journal of the European Union|^OJ [LC], \d|^ELI: http")
+_MARKER = re.compile(r"^[▼►◄]\s*[A-Z]\d*$")  # consolidated texts: "▼B", "▼M1"
+_INLINE_MARKER = re.compile(r"►[A-Z]\d*\s*|\s*◄")
 _PARA = re.compile(r"^(\d+)\.\s+(.*)$")
 _LABEL = re.compile(r"^\((\d+|[a-z]{1,2}|[ivxl]+)\)\s*(.*)$")
 _ANNEX_LABEL = re.compile(r"^(\d+(?:\.\d+)*)\.\s+(.*)$")
 _ANNEX_SECTION = re.compile(r"^(Section|Part)\s+([A-Z0-9]+)(?:\s*[.—–-]\s+(.*)|$)")
-_ADOPTED = re.compile(r"^HA(?:VE|S) ADOPTED TH(?:IS|E PRESENT) ")
+_ADOPTED = re.compile(r"^HA(?:VE|S) (?:ADOPTED|DECIDED) ")
 _CLOSING = re.compile(r"^(This (Regulation|Directive|Decision) shall be binding|Done at )")
 _ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii",
           "xiv", "xv", "xvi", "xvii", "xviii", "xix", "xx")
@@ -42,6 +55,7 @@ class _Item:
     label: str
     own: list[str] = field(default_factory=list)
     base: str = ""  # the ref its label is appended to
+    short: bool = False  # its first line ends well before the right margin
 
 
 def _next_labels(prev: str | None) -> set[str]:
@@ -63,20 +77,27 @@ def _next_labels(prev: str | None) -> set[str]:
 
 
 class EuOjParser:
+    """One pass over the visual lines of an act: front matter, recitals, then the terms."""
+
     def __init__(self, cleaned: Cleaned, path: Path, layout: str) -> None:
-        self.lines = cleaned.lines
         self.path = path
         self.layout = layout
         self.unplaced: list[tuple[int, str]] = []
+        self.lines = self._furniture(cleaned.lines)
+        if not self.lines:
+            raise ImportFailed(f"{path}: read as an EU Official Journal act (layout {layout}) "
+                               "but it has no text beside running heads and footnotes")
         xs = Counter(round(ln.x0) for ln in self.lines)
         self.margin = float(min(x for x, _ in xs.most_common(3)))
         rights = Counter(round(ln.x1) for ln in self.lines)
         self.right = float(max(x for x, _ in rights.most_common(3)))
         self.doc = RegulationDoc(code="", title="", version_label="", jurisdiction="EU",
                                  source_name=path.name, source_format=f"pdf:{layout}")
+        self.title_part: ClauseNode | None = None
         self.chapter: ClauseNode | None = None
         self.section: ClauseNode | None = None
         self.container: ClauseNode | None = None  # article or annex (or annex section)
+        self.annex: ClauseNode | None = None
         self.paragraph: _Item | None = None
         self.items: list[_Item] = []  # open points, outermost first
         self.own: list[str] = []  # the container's own text
@@ -87,55 +108,93 @@ class EuOjParser:
         self.annex_last = 0
         self.page: int | None = None
 
+    def _furniture(self, lines: list[VLine]) -> list[VLine]:
+        """Lines less the OJ running heads and folios the page-count threshold of a short act
+        lets through, and the amendment markers of consolidated texts ("▼M1", "►M2 … ◄")."""
+        kept: list[VLine] = []
+        for i, ln in enumerate(lines):
+            t = ln.text.strip()
+            last_on_page = i + 1 == len(lines) or lines[i + 1].page != ln.page
+            folio = bool(re.fullmatch(r"\d{1,4}(?:/\d{1,4})?", t)) and last_on_page and \
+                bool(kept) and kept[-1].page == ln.page and kept[-1].top < ln.top
+            if not t or _RUNNING.search(t) or _MARKER.match(t) or folio:
+                if t:
+                    self.unplaced.append((ln.page, t))
+                continue
+            if "►" in t or "◄" in t:
+                ln = replace(ln, text=_INLINE_MARKER.sub(" ", t).strip())
+            kept.append(ln)
+        return kept
+
     # ------------------------------------------------------------------ parse
     def _node(self, ref: str, kind: str, **fields: object) -> ClauseNode:
         return ClauseNode(ref, kind, page=self.page, **fields)  # type: ignore[arg-type]
 
     def parse(self) -> RegulationDoc:
-        i = self._front()
-        i = self._recitals(i)
-        self._terms(i)
+        whereas, adopted, start = self._front()
+        if whereas is not None:
+            self._recitals(whereas + 1, start if adopted is None else adopted)
+        if adopted is not None:
+            self._unplaced(self.lines[adopted])
+        self._terms(start)
         self._close_container()
+        self._dedupe()
+        if not any(n.text or n.title for _, n in self.doc.walk()):
+            found = ", ".join(n.ref for _, n in self.doc.walk())[:80]
+            what = f"only headings with no text ({found})" if found else \
+                "no recitals, articles or annexes"
+            raise ImportFailed(f"{self.path}: read as an EU Official Journal act (layout "
+                               f"{self.layout}) but found {what}")
         return self.doc
 
-    def _front(self) -> int:
-        """Title from the first page; returns where the recitals (or the terms) start."""
-        title: list[str] = []
-        for ln in self.lines:
+    def _heading(self, ln: VLine, pattern: re.Pattern[str] = _ARTICLE) -> re.Match[str] | None:
+        """A structural heading: its own line, set off from the left margin."""
+        return pattern.match(ln.text.strip()) if ln.x0 > self.margin + 40 else None
+
+    def _front(self) -> tuple[int | None, int | None, int]:
+        """Title and identifiers from the act's heading. Returns where "Whereas:" and "HAVE
+        ADOPTED …" are, if anywhere, and where the terms start: after the latter, else at the
+        first heading. The lines before the recitals (or the terms) are unplaced."""
+        texts = [ln.text.strip() for ln in self.lines]
+        whereas = next((i for i, t in enumerate(texts) if t == "Whereas:"), None)
+        adopted = next((i for i, t in enumerate(texts) if _ADOPTED.match(t)
+                        and (whereas is None or i > whereas)), None)
+        after = whereas or 0
+        first = next((i for i, ln in enumerate(self.lines[after:], after)
+                      if any(self._heading(ln, h) for h in _HEADINGS)), len(self.lines))
+        start = adopted + 1 if adopted is not None else first
+        head = whereas + 1 if whereas is not None else start
+        self._title(self.lines[:head])
+        for ln in self.lines[:head]:
+            self._unplaced(ln)
+        return whereas, adopted, start
+
+    def _title(self, lines: list[VLine]) -> None:
+        """The heading ("REGULATION (EU) 2016/679 OF …", "of 27 April 2016", "on …") up to
+        "(Text with EEA relevance)", the preamble or a change of weight."""
+        first = next((i for i, ln in enumerate(lines) if _ACT_HEAD.match(ln.text.strip())
+                      and ln.page <= 2), None)
+        if first is None:
+            return
+        title = [heading_case(lines[first].text.strip())]
+        for ln in lines[first + 1:first + 8]:
             t = ln.text.strip()
-            if re.match(r"^(REGULATION|DIRECTIVE|DECISION|COMMISSION|COUNCIL) ", t) or title:
-                if t.startswith(("(Text with EEA", "THE EUROPEAN PARLIAMENT", "THE COUNCIL",
-                                 "THE EUROPEAN COMMISSION")) or ln.page > 2:
-                    break
-                title.append(t)
-        text = " ".join(title)
-        self.doc.title = re.sub(r"^(REGULATION|DIRECTIVE|DECISION) (\(\w+\) [\d/]+) OF THE "
-                                r"EUROPEAN PARLIAMENT AND OF THE COUNCIL",
-                                lambda m: f"{m.group(1).capitalize()} {m.group(2)} of the "
-                                          "European Parliament and of the Council", text)
+            if _TITLE_END.match(t) or ln.page != lines[first].page \
+                    or ln.bold != lines[first].bold:
+                break
+            title.append(heading_case(t) if t.isupper() else t)
+        self.doc.title = " ".join(title)
         self.doc.version_label = act_date(self.doc.title)
         self.doc.effective_date = self.doc.version_label or None
         self.doc.short_title = short_title(self.doc.title)
-        m = re.search(r"^(\w+) \((?:EU|EC|EEC)\) (?:No )?(\d{4})/(\d+)", self.doc.title)
-        if m:
-            self.doc.identifiers = celex_eli(m.group(1), m.group(2), m.group(3))
-        for i, ln in enumerate(self.lines):
-            if ln.text.strip() == "Whereas:" or _ADOPTED.match(ln.text.strip()):
-                for skipped in self.lines[:i + 1]:
-                    self._unplaced(skipped)
-                return i + 1
-        return 0
+        self.doc.identifiers = act_identifiers(self.doc.title)
 
-    def _recitals(self, i: int) -> int:
+    def _recitals(self, i: int, end: int) -> None:
         current: ClauseNode | None = None
         expected = 1
-        while i < len(self.lines):
-            ln = self.lines[i]
+        for ln in self.lines[i:end]:
             self.page = ln.page
             t = ln.text.strip()
-            if _ADOPTED.match(t):
-                self._unplaced(ln)
-                return i + 1
             m = re.match(r"^\((\d+)\)\s*(.*)$", t)
             if m and int(m.group(1)) == expected and ln.x0 < self.margin + 8:
                 current = self._node(f"Recital {expected}", "recital", text=m.group(2),
@@ -146,8 +205,6 @@ class EuOjParser:
                 current.text = _join(current.text, t)
             else:
                 self._unplaced(ln)
-            i += 1
-        return i
 
     def _terms(self, i: int) -> None:
         closing = False
@@ -156,9 +213,9 @@ class EuOjParser:
             self.page = ln.page
             t = ln.text.strip()
             i += 1
-            if _ANNEX.match(t) and ln.x0 > self.margin + 40:
+            if m := self._heading(ln, _ANNEX):
                 closing = False
-                self._open_annex(_ANNEX.match(t).group(1))  # type: ignore[union-attr]
+                self._open_annex(m.group(1))
                 continue
             if closing:
                 self._unplaced(ln)
@@ -171,23 +228,56 @@ class EuOjParser:
             if self.title_for is not None and self._title_line(ln, t):
                 continue
             if not self.in_annex:
-                if (m := _CHAPTER.match(t)) and ln.x0 > self.margin + 40:
+                if m := self._heading(ln, _TITLE):
+                    self._open_part(m.group(1))
+                    continue
+                if m := self._heading(ln, _CHAPTER):
                     self._open_chapter(m.group(1))
                     continue
-                if (m := _SECTION.match(t)) and ln.x0 > self.margin + 40:
+                if m := self._heading(ln, _SECTION):
                     self._open_section(m.group(1))
                     continue
-                if (m := _ARTICLE.match(t)) and ln.x0 > self.margin + 40:
+                if m := self._heading(ln, _ARTICLE):
                     self._open_article(m.group(1))
                     continue
             self._body(ln, t)
 
+    def _dedupe(self) -> None:
+        """Refs must be unique: a clause whose ref came before (a repeated heading) is taken
+        out of the tree with all under it, its text kept as unplaced and a warning given."""
+        seen: dict[str, int | None] = {}
+
+        def prune(nodes: list[ClauseNode]) -> None:
+            for node in list(nodes):
+                if node.ref in seen:
+                    nodes.remove(node)
+                    self.doc.warnings.append(
+                        f"{node.ref} appears again on page {node.page} (first on page "
+                        f"{seen[node.ref]}); the repeat's text is kept as unplaced text")
+                    for _, n in node.walk():
+                        words = " ".join(w for w in (n.title, n.text) if w)
+                        self.unplaced.append((n.page or 0, f"[repeated {n.ref}] {words}"))
+                    continue
+                seen[node.ref] = node.page
+                prune(node.children)
+
+        prune(self.doc.clauses)
+
     # ------------------------------------------------------------ structure
+    def _open_part(self, number: str) -> None:
+        """A "TITLE I" of older acts (REACH): its chapters may number from 1 again."""
+        self._close_container()
+        self.title_part = self._node(f"Title {number}", "title")
+        self.chapter = self.section = None
+        self.doc.clauses.append(self.title_part)
+        self.title_for = self.title_part
+
     def _open_chapter(self, number: str) -> None:
         self._close_container()
-        self.chapter = self._node(f"Chapter {number}", "chapter")
+        prefix = f"{self.title_part.ref} " if self.title_part else ""
+        self.chapter = self._node(f"{prefix}Chapter {number}", "chapter")
         self.section = None
-        self.doc.clauses.append(self.chapter)
+        (self.title_part.children if self.title_part else self.doc.clauses).append(self.chapter)
         self.title_for = self.chapter
 
     def _open_section(self, number: str) -> None:
@@ -200,17 +290,17 @@ class EuOjParser:
     def _open_article(self, number: str) -> None:
         self._close_container()
         art = self._node(f"Art. {number}", "article")
-        parent = self.section or self.chapter
+        parent = self.section or self.chapter or self.title_part
         (parent.children if parent else self.doc.clauses).append(art)
         self.container = art
         self.title_for = art
         self.last_para = 0
 
-    def _open_annex(self, number: str) -> None:
+    def _open_annex(self, number: str | None) -> None:
         self._close_container()
         self.in_annex = True
         self.annex_last = 0
-        annex = self._node(f"Annex {number}", "annex")
+        annex = self._node(f"Annex {number}" if number else "Annex", "annex")
         self.doc.clauses.append(annex)
         self.container = annex
         self.annex = annex
@@ -223,17 +313,17 @@ class EuOjParser:
         if ln.bold and node.kind in ("article", "annex", "annex-section"):
             node.title = _join(node.title, t)  # titles set in bold (2024 layout)
             return True
-        if any(h.match(t) for h in (_CHAPTER, _SECTION, _ARTICLE, _ANNEX)):
+        if any(h.match(t) for h in _HEADINGS):
             self.title_for = None  # the next heading: this one had no (more) title
             return False
         centred = ln.x0 > self.margin + 20 and not _LABEL.match(t) and not _PARA.match(t)
-        if node.kind in ("chapter", "section"):
+        if node.kind in ("title", "chapter", "section"):
             node.title = _join(node.title, sentence_case(t))
             if not centred:  # a one-line title is all a chapter or section gets
                 self.title_for = None
             return True
         if centred and not (node.kind == "annex" and _ANNEX_SECTION.match(t)):
-            node.title = _join(node.title, t)
+            node.title = _join(node.title, sentence_case(t) if node.kind == "annex" else t)
             return True
         self.title_for = None
         return False
@@ -299,6 +389,7 @@ class EuOjParser:
                                  if it.label == major), -1) + 1
             if parent_depth == 0:
                 return None
+            _heading_item(self.items[parent_depth - 1])
         else:
             parent_depth = self._place(label, ln.x0)
             if parent_depth is None:
@@ -329,7 +420,8 @@ class EuOjParser:
         if self.in_annex and numbered and parent_depth == 0 and "." not in label \
                 and rest and not rest.endswith((".", ";", ":", ",")) and ln.x1 < self.right - 90:
             node.title, rest = rest, ""  # a numbered heading ("1. Introduction")
-        item = _Item(node, ln.x0, label, [rest] if rest else [], base)
+        item = _Item(node, ln.x0, label, [rest] if rest else [], base,
+                     short=ln.x1 < self.right - 90)
         if self.in_annex and parent_depth == 0 and label.isdigit():
             self.annex_last = int(label)
         self.items.append(item)
@@ -354,9 +446,11 @@ class EuOjParser:
         return depth
 
     def annex_base(self) -> str:
+        assert self.annex is not None
         return self.annex.ref
 
     def _open_annex_section(self, word: str, number: str, title: str) -> None:
+        assert self.annex is not None
         self._close_items(0)
         self.subpara = 1
         if self.container is not None and self.container is not self.annex:
@@ -373,6 +467,18 @@ class EuOjParser:
 
     def _unplaced(self, ln: VLine) -> None:
         self.unplaced.append((ln.page, ln.text.strip()))
+
+
+def _heading_item(item: _Item) -> None:
+    """A numbered annex item whose only text is one short line, right before its first
+    "N.1." item, is a heading even with a full stop ("4. Control of the technical
+    documentation." over 4.1, 4.2 …): its text becomes its title."""
+    node = item.node
+    if node.title or node.children or len(item.own) != 1 or not item.short:
+        return
+    text = item.own[0]
+    if len(text) < 100 and "." not in text.rstrip(".") and not text.endswith((";", ":", ",")):
+        node.title, item.own = text.rstrip("."), []
 
 
 def _join(a: str, b: str) -> str:

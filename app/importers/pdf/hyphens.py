@@ -12,6 +12,8 @@ order, by:
    the HHS HIPAA text, which breaks lines only at hyphens), the rest keep theirs too;
 4. otherwise the word is joined.
 
+A hyphen PDFium did not mark (a line ending "Public Law 104-") is a real one: the line
+break's space after it goes ("104-191"), unless a word like "and" follows ("pre- and post-").
 A web address broken at a line end is joined without the space the line break left.
 """
 
@@ -21,10 +23,11 @@ import re
 from collections import Counter
 
 from app.domain.clauses import RegulationDoc
-from app.importers.pdf.lines import HYPHEN_MARK
+from app.importers.pdf.lines import HARD_BREAK, HYPHEN_MARK
 
 _MARKED = re.compile(rf"([\w'’]+(?:-[\w'’]+)*|){HYPHEN_MARK}\s*([\w'’]*)")
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
+_HARD = re.compile(rf"{HARD_BREAK}(\s*)(?=(and|or|to|nor)\b)?")
 _URL_BREAK = re.compile(r"(https?://\S*[./])\s+(?=[a-z0-9/])")
 _KEPT_PREFIXES = frozenset({"non", "pre", "post", "self", "cross", "half", "anti", "multi",
                             "semi", "quasi", "ex", "well"})
@@ -34,10 +37,11 @@ def join_hyphenated(doc: RegulationDoc) -> None:
     """Repair every marked break in the clause titles and texts and in the unplaced text."""
     nodes = [node for _, node in doc.walk()]
     texts = [t for n in nodes for t in (n.title, n.text)] + [t for _, t in doc.unplaced]
-    if not any(HYPHEN_MARK in t or "://" in t for t in texts):
+    if not any(HYPHEN_MARK in t or HARD_BREAK in t or "://" in t for t in texts):
         return
-    seen = Counter(_WORD.findall(_MARKED.sub(" ", "\n".join(texts)).casefold()))
-    breaks = [m.groups() for t in texts for m in _MARKED.finditer(t)]
+    breaks = [m.groups() for t in texts if HYPHEN_MARK in t for m in _MARKED.finditer(t)]
+    seen = _usage(texts, {form for head, tail in breaks if head and tail
+                          for form in ((head + tail).casefold(), f"{head}-{tail}".casefold())})
     known = Counter(_by_usage(head, tail, seen) for head, tail in breaks if head and tail)
     habit = "hyphen" if known["hyphen"] > known["join"] and known["hyphen"] >= 3 else "join"
 
@@ -51,11 +55,24 @@ def join_hyphenated(doc: RegulationDoc) -> None:
     def fix(text: str) -> str:
         if HYPHEN_MARK in text:
             text = _MARKED.sub(repair, text)
+        if HARD_BREAK in text:
+            text = _HARD.sub(lambda m: m.group(1) if m.group(2) else "", text)
         return _URL_BREAK.sub(r"\1", text) if "://" in text else text
 
     for node in nodes:
         node.title, node.text = fix(node.title), fix(node.text)
     doc.unplaced = [(page, fix(text)) for page, text in doc.unplaced]
+
+
+def _usage(texts: list[str], wanted: set[str]) -> Counter[str]:
+    """How often each wanted word form occurs outside the breaks, text by text (a long
+    document is never held twice)."""
+    seen: Counter[str] = Counter()
+    for text in texts:
+        if HYPHEN_MARK in text:
+            text = _MARKED.sub(" ", text)
+        seen.update(w for w in _WORD.findall(text.casefold()) if w in wanted)
+    return seen
 
 
 def _by_usage(head: str, tail: str, seen: Counter[str]) -> str | None:

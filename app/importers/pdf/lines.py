@@ -20,6 +20,7 @@ from app.errors import ImportFailed
 
 Progress = Callable[[int, int], None]  # (page done, pages) → None; raise to cancel
 HYPHEN_MARK = "\ufffe"  # PDFium's mark of a word hyphenated at a line end
+HARD_BREAK = "\ufff0"  # our mark of a line that ends in a hyphen PDFium did not mark
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +155,11 @@ class _LineReader:
         _l, lb, _r, lt = tp.get_charbox(first_char, loose=True)  # type: ignore[attr-defined]
         _l2, _b2, right, _t2 = tp.get_charbox(last_char)  # type: ignore[attr-defined]
         size = lt - lb
+        if split and (m := _SUPERSCRIPT_LEAD.match(chunk)) and \
+                size < 0.75 * _height(tp, self.char(start + m.end(1))):
+            self.read(start, chunk[:m.end(1)], out, split=False)  # "11) and (EU) …": the
+            self.read(start + m.end(1), chunk[m.end(1):], out)    # marker ran into the text
+            return
         if split and first_char != last_char and (
                 abs(tp.get_charbox(last_char, loose=True)[3] - lt) > size * 0.6  # type: ignore[attr-defined]
                 or self._apart(chunk, start, size)):
@@ -201,6 +207,14 @@ class _LineReader:
     def _piece(self, start: int, text: str, out: list[Line]) -> None:
         if text.strip():
             self.read(start, text, out, split=False)
+
+
+_SUPERSCRIPT_LEAD = re.compile(r"\s*(\d{1,3})\)")
+
+
+def _height(textpage: object, char: int) -> float:
+    _l, bottom, _r, top = textpage.get_charbox(char, loose=True)  # type: ignore[attr-defined]
+    return top - bottom
 
 
 _LABELS = re.compile(r"\s*(?:\([0-9A-Za-z]{1,4}\)\s*)*")

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from app.importers.pdf.lines import Line, PageInfo
+from app.importers.pdf.lines import HARD_BREAK, Line, PageInfo
 
 SUP = "\x00"  # wraps superscript text while lines are joined
 _MARKER = re.compile(rf"\s*\(\s*{SUP}(\d+){SUP}\s*\)")
@@ -39,12 +39,14 @@ class Cleaned:
     body_size: float
     pages: int
     set_aside: list[tuple[int, str, str]] = field(default_factory=list)  # (page, why, text)
+    empty: list[int] = field(default_factory=list)  # pages with no text layer
+    first_pages: list[PageInfo] = field(default_factory=list)  # as read, for detection
 
 
 def visual_lines(page: PageInfo, body_size: float) -> list[VLine]:
     """Join the fragments of each baseline, in reading order within the page."""
     out: list[VLine] = []
-    for f in _rejoin_strays(page.lines):
+    for f in _rejoin_strays(_masthead_first(page)):
         sup = f.size < body_size * 0.7 and f.stripped.isdigit()
         text = f"{SUP}{f.stripped}{SUP}" if sup else f.text
         last = out[-1] if out else None
@@ -61,6 +63,20 @@ def visual_lines(page: PageInfo, body_size: float) -> list[VLine]:
             continue
         out.append(VLine(f.page, f.x0, f.x1, f.top, f.size, f.bold, text, f.italic))
     return out
+
+
+def _masthead_first(page: PageInfo) -> list[Line]:
+    """Lines at the head of the page that PDFium reads after text below them (the 2024
+    Official Journal's first-page masthead comes last) are put first."""
+    lines = page.lines
+    if len(lines) < 2:
+        return lines
+    top = lines[0].top
+    late = [f for f in lines[1:] if f.top > top + 2 and f.top > page.height - 90]
+    if not late:
+        return lines
+    moved = {id(f) for f in late}
+    return late + [f for f in lines if id(f) not in moved]
 
 
 def _rejoin_strays(lines: list[Line]) -> list[Line]:
@@ -104,19 +120,44 @@ def strip_markers(text: str) -> str:
 
 
 def clean(pages: Iterable[PageInfo]) -> Cleaned:
-    """Visual lines of the whole document without running headers, footers and footnotes."""
-    pages = list(pages)
-    sizes = Counter(f.size for p in pages for f in p.lines if f.stripped)
-    body = sizes.most_common(1)[0][0] if sizes else 10.0
-    per_page = [(p, visual_lines(p, body)) for p in pages]
+    """Visual lines of the whole document without running headers, footers and footnotes.
+
+    Pages are taken one at a time and only their visual lines are kept, so a long document
+    is held once. The body size that tells superscripts apart is the commonest size of the
+    first pages; the one the parsers get is that of the whole document."""
+    result = Cleaned([], 10.0, 0)
+    sizes: Counter[float] = Counter()
+    held: list[PageInfo] = []  # pages read before the body size is known
+    per_page: list[tuple[PageInfo, list[VLine]]] = []
+    body: float | None = None
+    for p in pages:
+        result.pages += 1
+        sizes.update(f.size for f in p.lines if f.stripped)
+        if not p.lines:
+            result.empty.append(p.number)
+        if len(result.first_pages) < _FIRST_PAGES:
+            result.first_pages.append(p)
+        if body is None:
+            held.append(p)
+            if len(held) < _BODY_PAGES:
+                continue
+            body = _commonest(sizes)
+            per_page += [(_bare(h), visual_lines(h, body)) for h in held]
+            held = []
+        else:
+            per_page.append((_bare(p), visual_lines(p, body)))
+    if body is None:
+        body = _commonest(sizes)
+        per_page += [(_bare(h), visual_lines(h, body)) for h in held]
+    result.body_size = body = _commonest(sizes)
     # running heads: lines near the top or bottom edge whose shape repeats on many pages
     shape_pages: dict[str, set[int]] = {}
     for p, lines in per_page:
         for ln in _edge_lines(lines, p):
             shape_pages.setdefault(_shape(ln.text), set()).add(p.number)
-    threshold = max(3, len(pages) // 5)
-    running = {s for s, where in shape_pages.items() if len(where) >= threshold}
-    result = Cleaned([], body, len(pages))
+    threshold = max(2, result.pages // 5)
+    running = {s for s, where in shape_pages.items() if len(where) >= threshold
+               and (len(where) >= 3 or not _STRUCTURAL.match(s))}
     for p, lines in per_page:
         kept: list[VLine] = []
         edge = {id(ln) for ln in _edge_lines(lines, p)}
@@ -130,8 +171,26 @@ def clean(pages: Iterable[PageInfo]) -> Cleaned:
         result.set_aside += [(ln.page, "footnote", ln.text.replace(SUP, "")) for ln in notes]
         result.lines += kept
     for ln in result.lines:
-        ln.text = strip_markers(ln.text)
+        ln.text = _HARD_END.sub(f"-{HARD_BREAK}", strip_markers(ln.text))
     return result
+
+
+_HARD_END = re.compile(r"(?<=\w)-\s*$")  # "Public Law 104-" (then "191" on the next line)
+
+
+_STRUCTURAL = re.compile(r"^(?:Article|ARTICLE|Chapter|CHAPTER|Section|SECTION|Annex|ANNEX|"
+                         r"Title|TITLE|Part|PART|Subpart|§)\b")  # a heading, on two pages
+_BODY_PAGES = 10  # pages whose commonest size is taken as the body size
+_FIRST_PAGES = 30  # pages kept whole for layout detection
+
+
+def _commonest(sizes: Counter[float]) -> float:
+    return sizes.most_common(1)[0][0] if sizes else 10.0
+
+
+def _bare(page: PageInfo) -> PageInfo:
+    """The page without its lines, once they are visual lines."""
+    return PageInfo(page.number, page.width, page.height, [])
 
 
 def _edge_lines(lines: list[VLine], page: PageInfo) -> list[VLine]:

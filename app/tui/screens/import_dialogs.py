@@ -169,6 +169,8 @@ class ImportPlanDialog(ModalScreen[bool]):
         self.plan = plan
         self._by_id: dict[int, ClauseNode] = {}
         self._groups: dict[int, list[ClauseNode]] = {}  # "173 recitals" folders
+        self._lists: dict[int, list[tuple[str, str, list[str]]]] = {}  # unplaced, refs
+        self._texts: dict[int, tuple[str, list[str]]] = {}  # their rows: heading, lines
 
     def compose(self) -> ComposeResult:
         with Vertical(id="import-plan", classes="dialog"):
@@ -196,9 +198,34 @@ class ImportPlanDialog(ModalScreen[bool]):
             self._groups[id(nodes)] = nodes  # a long run of recitals gets one folder
             tree.root.add(f"[b]{len(nodes)} {escape(kind)}s[/] [dim]{escape(nodes[0].ref)} – "
                           f"{escape(nodes[-1].ref)}[/]", data=id(nodes), allow_expand=True)
+        self._add_lists(tree)
         if tree.root.children:
             tree.move_cursor_to_line(0)
         tree.focus()
+
+    def _add_lists(self, tree: Tree[int]) -> None:
+        """Folders after the clauses: the text no clause took, page by page, and in a fill
+        the refs that did not match either way. Their rows are added when opened."""
+        pages: dict[int, list[str]] = {}
+        for page, text in self.plan.doc.unplaced:
+            pages.setdefault(page, []).append(text)
+        rows = [(f"p. {page}  [dim]{_lines(len(lines))}[/]", f"Text no clause took, page {page}",
+                 lines) for page, lines in sorted(pages.items())]
+        self._unplaced = self._folder(tree, f"text no clause took "
+                                            f"({_lines(len(self.plan.doc.unplaced))})", rows)
+        if (fill := self.plan.fill) is not None:
+            self._folder(tree, f"refs of the document not in the workspace ({len(fill.unplaced)})",
+                         [(escape(r), "Not in the workspace: its text is not imported", [r])
+                          for r in fill.unplaced])
+            self._folder(tree, f"clauses of the workspace it gives no text ({len(fill.missing)})",
+                         [(escape(r), "The document gives no text for this clause", [r])
+                          for r in fill.missing])
+
+    def _folder(self, tree: Tree[int], label: str,
+                rows: list[tuple[str, str, list[str]]]) -> TreeNode[int]:
+        self._lists[id(rows)] = rows
+        return tree.root.add(f"[b]{escape(label)}[/]", data=id(rows),
+                             allow_expand=bool(rows))
 
     def _add(self, parent: TreeNode[int], node: ClauseNode) -> None:
         self._by_id[id(node)] = node
@@ -211,16 +238,30 @@ class ImportPlanDialog(ModalScreen[bool]):
 
     @on(Tree.NodeExpanded, "#preview-tree")
     def _expand(self, event: Tree.NodeExpanded[int]) -> None:
-        key = event.node.data or 0
+        self._fill(event.node)
+
+    def _fill(self, folder: TreeNode[int]) -> None:
+        """Add a folder's rows, once."""
+        key = folder.data or 0
+        if folder.children:
+            return
+        if key in self._lists:
+            for label, heading, lines in self._lists[key]:
+                self._texts[id(lines)] = (heading, lines)
+                folder.add_leaf(label, data=id(lines))
+            return
         node = self._by_id.get(key)
-        children = node.children if node is not None else self._groups.get(key, [])
-        if not event.node.children:
-            for child in children:
-                self._add(event.node, child)
+        for child in node.children if node is not None else self._groups.get(key, []):
+            self._add(folder, child)
 
     @on(Tree.NodeHighlighted, "#preview-tree")
     def _show(self, event: Tree.NodeHighlighted[int]) -> None:
         node = self._by_id.get(event.node.data or 0)
+        if (listed := self._texts.get(event.node.data or 0)) is not None:
+            heading, lines = listed
+            self.query_one("#preview-text", Static).update(
+                f"[b]{escape(heading)}[/]\n\n" + "\n".join(escape(t) for t in lines))
+            return
         if node is None:
             return
         page = f", page {node.page}" if node.page else ""
@@ -232,12 +273,13 @@ class ImportPlanDialog(ModalScreen[bool]):
 
     @on(Button.Pressed, "#unplaced")
     def action_unplaced(self) -> None:
-        """Show the text that no clause took."""
-        rows = self.plan.doc.unplaced
-        body = "\n".join(f"[dim]p. {page}[/] {escape(text)}" for page, text in rows[:400])
-        more = f"\n… and {len(rows) - 400} more lines" if len(rows) > 400 else ""
-        self.query_one("#preview-text", Static).update(
-            f"[b]Text no clause took[/] ({len(rows)} lines)\n\n{body or '[dim]none[/]'}{more}")
+        """Open the text no clause took, page by page."""
+        tree = self.query_one("#preview-tree", Tree)
+        self._fill(self._unplaced)
+        self._unplaced.expand()
+        tree.call_after_refresh(tree.move_cursor, self._unplaced.children[0]
+                                if self._unplaced.children else self._unplaced)
+        tree.focus()
 
     @on(Button.Pressed, "#commit")
     def action_commit(self) -> None:
@@ -250,9 +292,13 @@ class ImportPlanDialog(ModalScreen[bool]):
         self.dismiss(False)
 
 
+def _lines(n: int) -> str:
+    return f"{n} line" if n == 1 else f"{n} lines"
+
+
 def plan_markup(plan: ImportPlan) -> str:
     lines = [f"[b]{escape(plan.headline)}[/]", f"[dim]{escape(plan.doc.title[:200])}[/]", ""]
-    for line in plan.details(unplaced_shown=8):
+    for line in plan.details(unplaced_shown=0):
         styled = escape(line)
         for word in ("warning:", "unplaced:"):
             styled = styled.replace(word, f"[b $warning]{word}[/]", 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -281,7 +282,7 @@ class RegulationsScreen(SectionScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_import":  # only while reading: a commit runs to its end
-            return (self._import is not None and self._import.is_running
+            return (self._import is not None and not self._import.is_finished
                     and self._import.name == "read_and_plan")
         return True
 
@@ -304,11 +305,16 @@ class RegulationsScreen(SectionScreen):
         given = {"code": details.code or None, "title": details.title or None,
                  "version": details.version or None}
 
+        shown = [0.0]  # when progress was last posted: at most 20 a second reach the UI
+
         def page_done(done: int, pages: int) -> None:
             if worker.is_cancelled:
                 raise _Stopped
-            self.post_message(ImportProgress(f"reading {path.name}: page {done} of {pages}",
-                                             0.05 + 0.8 * done / pages))
+            now = time.monotonic()
+            if now - shown[0] >= 0.05 or done == pages:
+                shown[0] = now
+                self.post_message(ImportProgress(f"reading {path.name}: page {done} of "
+                                                 f"{pages}", 0.05 + 0.8 * done / pages))
 
         try:
             if doc is None:
@@ -322,12 +328,15 @@ class RegulationsScreen(SectionScreen):
         except _Stopped:
             return
         except DetailsNeeded as exc:
+            if worker.is_cancelled:  # cancelled while the pages were parsed
+                return
             self.post_message(ImportDetailsWanted(path, exc.missing,
                                                   exc.doc if isinstance(exc.doc, RegulationDoc)
                                                   else None))
             return
         except CrosswalkError as exc:
-            self.post_message(ImportStopped(str(exc)))
+            if not worker.is_cancelled:
+                self.post_message(ImportStopped(str(exc)))
             return
         if not worker.is_cancelled:
             self.post_message(ImportProgress("ready to commit", 1.0))
