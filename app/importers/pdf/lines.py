@@ -151,9 +151,9 @@ class _LineReader:
         lead = start + (len(chunk) - len(chunk.lstrip()))
         tail = start + len(chunk.rstrip()) - 1
         first_char, last_char = self.char(lead), self.char(tail)
-        left, _bottom, _right, top = tp.get_charbox(first_char, loose=False)  # type: ignore[attr-defined]
+        left, _bottom, first_right, top = tp.get_charbox(first_char, loose=False)  # type: ignore[attr-defined]
         _l, lb, _r, lt = tp.get_charbox(first_char, loose=True)  # type: ignore[attr-defined]
-        _l2, _b2, right, _t2 = tp.get_charbox(last_char)  # type: ignore[attr-defined]
+        last_left, _b2, right, _t2 = tp.get_charbox(last_char)  # type: ignore[attr-defined]
         size = lt - lb
         if split and (m := _SUPERSCRIPT_LEAD.match(chunk)) and \
                 size < 0.75 * _height(tp, self.char(start + m.end(1))):
@@ -162,7 +162,7 @@ class _LineReader:
             return
         if split and first_char != last_char and (
                 abs(tp.get_charbox(last_char, loose=True)[3] - lt) > size * 0.6  # type: ignore[attr-defined]
-                or self._apart(chunk, start, size)):
+                or self._apart(chunk, start, size, first_right, last_left)):
             self.split(start, chunk, out)  # PDFium ran pieces of several lines together
             return
         raw.FPDFText_GetFontInfo(handle, first_char, self.buf, 96, ctypes.byref(flags))  # type: ignore[attr-defined]
@@ -172,21 +172,23 @@ class _LineReader:
         italic = _italic_lead(chunk, start, raw, handle, self.buf, flags) \
             if flags.value & _ITALIC or chunk.lstrip().startswith("(") else ""  # type: ignore[attr-defined]
         chunk = _drop_kerning_spaces(chunk, start, tp, raw, handle, lt - lb)
-        out.append(Line(self.number, round(left, 1), round(right, 1), round(top, 1),
-                        round(lt - lb, 1), bold, chunk.replace("\u00ad", "").rstrip(), italic))
+        out.append(Line(self.number, _shared(left), _shared(right), _shared(top),
+                        _shared(lt - lb), bold, chunk.replace("\u00ad", "").rstrip(), italic))
 
-    def _apart(self, chunk: str, start: int, size: float) -> bool:
+    def _apart(self, chunk: str, start: int, size: float, first_right: float,
+               last_left: float) -> bool:
         """Whether the first or last character stands off from its neighbour by more than a
         column gap: a letter of another column PDFium ran into this line."""
         body = chunk.rstrip()
         lead = len(chunk) - len(chunk.lstrip())
-        marks = [i for i, ch in enumerate(body) if not ch.isspace()]
-        if len(marks) < 2:
+        end = len(body) - 1
+        second = next((i for i in range(lead + 1, end + 1) if not body[i].isspace()), None)
+        if second is None:
             return False
+        before = next(i for i in range(end - 1, lead - 1, -1) if not body[i].isspace())
         box = self.textpage.get_charbox  # type: ignore[attr-defined]
-        first, second = box(self.char(start + lead)), box(self.char(start + marks[1]))
-        before, last = box(self.char(start + marks[-2])), box(self.char(start + marks[-1]))
-        return second[0] - first[2] > size * 0.9 or last[0] - before[2] > size * 0.9
+        return box(self.char(start + second))[0] - first_right > size * 0.9 or \
+            last_left - box(self.char(start + before))[2] > size * 0.9
 
     def split(self, start: int, chunk: str, out: list[Line]) -> None:
         """Cut a run that strays over several baselines, or jumps across the page, into one
@@ -207,6 +209,16 @@ class _LineReader:
     def _piece(self, start: int, text: str, out: list[Line]) -> None:
         if text.strip():
             self.read(start, text, out, split=False)
+
+
+_FLOATS: dict[float, float] = {}
+
+
+def _shared(value: float) -> float:
+    """Rounded to a tenth of a point, and one object per value: a long document repeats its
+    margins, baselines and sizes on every page, and holds hundreds of thousands of lines."""
+    value = round(value, 1)
+    return _FLOATS.setdefault(value, value)
 
 
 _SUPERSCRIPT_LEAD = re.compile(r"\s*(\d{1,3})\)")
@@ -261,14 +273,14 @@ def _drop_kerning_spaces(chunk: str, start: int, textpage: object, raw: object, 
     if " " not in chunk or size <= 0:
         return chunk
     drop: list[int] = []
-    for pos, ch in enumerate(chunk):
-        if ch != " " or pos == 0 or pos == len(chunk) - 1:
-            continue
-        index = start + pos
-        char = raw.FPDFText_GetCharIndexFromTextIndex(handle, index)  # type: ignore[attr-defined]
-        if char < 0 or raw.FPDFText_IsGenerated(handle, char) != 1:  # type: ignore[attr-defined]
-            continue
+    pos = 0
+    while (pos := chunk.find(" ", pos + 1)) > 0:
+        if pos == len(chunk) - 1:
+            break
         if not (chunk[pos - 1].isalpha() and chunk[pos + 1].isalpha()):
+            continue
+        char = raw.FPDFText_GetCharIndexFromTextIndex(handle, start + pos)  # type: ignore[attr-defined]
+        if char < 0 or raw.FPDFText_IsGenerated(handle, char) != 1:  # type: ignore[attr-defined]
             continue
         before = textpage.get_charbox(char - 1)  # type: ignore[attr-defined]
         after = textpage.get_charbox(char + 1)  # type: ignore[attr-defined]

@@ -308,6 +308,7 @@ class RegulationsScreen(SectionScreen):
         shown = [0.0]  # when progress was last posted: at most 20 a second reach the UI
 
         def page_done(done: int, pages: int) -> None:
+            time.sleep(0)  # let the UI thread have the interpreter between pages
             if worker.is_cancelled:
                 raise _Stopped
             now = time.monotonic()
