@@ -13,7 +13,7 @@ import pytest
 
 from app.domain.clauses import ClauseNode, RegulationDoc
 from app.errors import ImportFailed
-from app.importers.eu import act_identifiers
+from app.importers.eu import act_identifiers, sentence_case
 from app.importers.pdf import parse_pdf
 from tests import pdfgen
 
@@ -230,6 +230,140 @@ def test_ai_act_annex_vii_headings_match_eurlex(corpus: Path) -> None:
     assert node(doc, "Annex VII(4)").text == ""
     assert node(doc, "Annex VII(3)").title == "Quality management system"
     assert doc.identifiers["celex"] == "32024R1689"
+
+
+# ------------------------------------------- annex parts, capital headings, definitions
+def uas_regulation(tmp_path: Path) -> RegulationDoc:
+    """As Implementing Regulation (EU) 2019/947: definitions printed without a hanging indent,
+    an annex in "PART A" / "PART B" with headings coded "UAS.OPEN.010"."""
+    p1 = [(120, 760, 10, True, "COMMISSION IMPLEMENTING REGULATION (EU) 2019/947"),
+          (260, 745, 10, True, "of 24 May 2019"),
+          (M, 700, 10, False, "Whereas:"),
+          (M, 685, 10, False, "(1)   Unmanned aircraft should be operated safely."),
+          (M, 660, 10, False, "HAS ADOPTED THIS REGULATION:"),
+          (CENTRE, 635, 10, False, "Article 2"), (240, 620, 10, True, "Definitions"),
+          (M, 600, 10, False, "For the purposes of this Regulation, the following definitions "
+                              "apply:"),
+          (M, 584, 10, False, "(1)   ‘unmanned aircraft system’ (‘UAS’) means an unmanned "
+                              "aircraft and the"),
+          (M, 570, 10, False, "equipment to control it remotely;"),
+          (M, 554, 10, False, "(2)   ‘operator’ means any person operating UAS;"),
+          (M, 538, 10, False, "(3)   ‘geographical zone’ means a portion of airspace."),
+          (M, 522, 10, False, "Member States may designate such zones.")]
+    p2 = [(CENTRE, 740, 10, False, "ANNEX"),
+          (180, 725, 10, False, "UAS OPERATIONS IN THE ‘OPEN’ AND ‘SPECIFIC’ CATEGORIES"),
+          (CENTRE, 700, 10, False, "PART A"),
+          (200, 685, 10, False, "UAS OPERATIONS IN THE ‘OPEN’ CATEGORY"),
+          (M, 660, 10, False, "UAS.OPEN.010 General provisions"),
+          (M, 644, 10, False, "(1)   In the ‘open’ category, the maximum height is 120 metres."),
+          (M, 628, 10, False, "(2)   A remote pilot shall keep the aircraft in sight."),
+          (M, 604, 10, False, "UAS.OPEN.020 UAS operations in subcategory A1"),
+          (M, 588, 10, False, "UAS operations in subcategory A1 shall comply with all of the "
+                              "following:"),
+          (80, 572, 10, False, "(a)   the remote pilot does not fly over assemblies of people;"),
+          (CENTRE, 540, 10, False, "PART B"),
+          (200, 525, 10, False, "UAS OPERATIONS IN THE ‘SPECIFIC’ CATEGORY"),
+          (M, 500, 10, False, "UAS.SPEC.010 General provisions"),
+          (M, 484, 10, False, "The UAS operator shall provide a risk assessment."),
+          (M, 468, 10, False, "(1)   The assessment shall describe the operation.")]
+    return parse_pdf(act(tmp_path, "uas.pdf", [p1, p2]))
+
+
+def test_annex_in_parts_with_coded_headings(tmp_path: Path) -> None:
+    doc = uas_regulation(tmp_path)
+    annex = node(doc, "Annex")
+    assert (annex.title, annex.text) == ("UAS operations in the ‘open’ and ‘specific’ "
+                                         "categories", "")
+    assert [(c.ref, c.kind, c.title) for c in annex.children] == [
+        ("Annex Part A", "annex-section", "UAS operations in the ‘open’ category"),
+        ("Annex Part B", "annex-section", "UAS operations in the ‘specific’ category")]
+    part_a = node(doc, "Annex Part A")
+    assert [(c.ref, c.title) for c in part_a.children] == [
+        ("Annex UAS.OPEN.010", "General provisions"),
+        ("Annex UAS.OPEN.020", "UAS operations in subcategory A1")]
+    assert refs(doc)[refs(doc).index("Annex"):] == [
+        "Annex", "Annex Part A", "Annex UAS.OPEN.010", "Annex UAS.OPEN.010(1)",
+        "Annex UAS.OPEN.010(2)", "Annex UAS.OPEN.020", "Annex UAS.OPEN.020(a)", "Annex Part B",
+        "Annex UAS.SPEC.010", "Annex UAS.SPEC.010(1)"]  # (1) again, under its own heading
+    assert node(doc, "Annex UAS.OPEN.020").text == ("UAS operations in subcategory A1 shall "
+                                                    "comply with all of the following:")
+    assert node(doc, "Annex UAS.OPEN.020(a)").text == ("the remote pilot does not fly over "
+                                                       "assemblies of people;")
+    assert node(doc, "Annex UAS.SPEC.010").text == ("The UAS operator shall provide a risk "
+                                                    "assessment.")
+    assert len(set(refs(doc))) == len(refs(doc)) and not doc.warnings
+
+
+def test_definitions_without_a_hanging_indent(tmp_path: Path) -> None:
+    doc = uas_regulation(tmp_path)
+    assert [r for r in refs(doc) if r.startswith("Art. 2")] == [
+        "Art. 2", "Art. 2(1)", "Art. 2(2)", "Art. 2(3)"]
+    assert node(doc, "Art. 2(1)").text == ("‘unmanned aircraft system’ (‘UAS’) means an "
+                                           "unmanned aircraft and the equipment to control it "
+                                           "remotely;")
+    assert node(doc, "Art. 2(2)").text == "‘operator’ means any person operating UAS;"
+    # a line after a finished last point is the article's text again
+    assert node(doc, "Art. 2(3)").text == "‘geographical zone’ means a portion of airspace."
+    assert node(doc, "Art. 2").text == ("For the purposes of this Regulation, the following "
+                                        "definitions apply: Member States may designate such "
+                                        "zones.")
+
+
+@pytest.mark.parametrize(("part", "section", "word_part", "word_section"), [
+    ("PART A", "SECTION 1", "Part A", "Section 1"),
+    ("Part 1", "Section A", "Part 1", "Section A"),
+])
+def test_annex_parts_hold_sections_whose_points_restart(tmp_path: Path, part: str,
+                                                        section: str, word_part: str,
+                                                        word_section: str) -> None:
+    second = word_part[:-1] + ("B" if word_part.endswith("A") else "2")
+    p1 = [(CENTRE, 700, 10, False, "Article 1"), (M, 685, 10, False, "See the Annex."),
+          (CENTRE, 650, 10, False, "ANNEX II"), (220, 635, 10, False, "TECHNICAL RULES"),
+          (CENTRE, 610, 10, False, part), (220, 595, 10, False, "GENERAL RULES"),
+          (CENTRE, 570, 10, False, section), (220, 555, 10, False, "SCOPE OF THE ICT RULES"),
+          (M, 530, 10, False, "1.   The rules apply to widgets."),
+          (M, 515, 10, False, "2.   They apply from 2025."),
+          (CENTRE, 490, 10, False, second.upper() if part.isupper() else second),
+          (M, 465, 10, False, "1.   Other rules apply to gadgets.")]
+    doc = parse_pdf(act(tmp_path, "parts.pdf", [p1]))
+    first = f"Annex II {word_part}"
+    inner = f"{first} {word_section}"
+    assert refs(doc) == ["Art. 1", "Annex II", first, inner, f"{inner}(1)", f"{inner}(2)",
+                         f"Annex II {second}", f"Annex II {second}(1)"]
+    assert node(doc, "Annex II").title == "Technical rules"
+    assert node(doc, first).title == "General rules"
+    assert node(doc, inner).title == "Scope of the ICT rules"
+    assert node(doc, f"Annex II {second}(1)").text == "Other rules apply to gadgets."
+
+
+def test_chapter_titles_in_capitals_keep_their_acronyms(tmp_path: Path) -> None:
+    """As DORA: "ICT RISK MANAGEMENT" is "ICT risk management", not "Ict risk management"."""
+    p1 = [(CENTRE, 700, 10, False, "CHAPTER II"), (200, 685, 10, True, "ICT RISK MANAGEMENT"),
+          (CENTRE, 660, 10, False, "Article 5"), (240, 645, 10, True, "Governance"),
+          (M, 625, 10, False, "Financial entities shall report to the ESAs."),
+          (CENTRE, 600, 10, False, "CHAPTER III"),
+          (150, 585, 10, True, "ICT-RELATED INCIDENT MANAGEMENT AND REPORTING TO THE ESAS"),
+          (CENTRE, 560, 10, False, "Article 17"), (M, 545, 10, False, "Text.")]
+    doc = parse_pdf(act(tmp_path, "dora.pdf", [p1]))
+    assert node(doc, "Chapter II").title == "ICT risk management"
+    assert node(doc, "Chapter III").title == ("ICT-related incident management and reporting "
+                                              "to the ESAs")
+
+
+@pytest.mark.parametrize(("heading", "cased"), [
+    ("ICT RISK MANAGEMENT", "ICT risk management"),
+    ("UAS OPERATIONS IN THE ‘OPEN’ CATEGORY", "UAS operations in the ‘open’ category"),
+    ("TASKS OF THE CSIRTS AND ENISA", "Tasks of the CSIRTs and ENISA"),
+    ("NIS COOPERATION GROUP", "NIS cooperation group"),
+    ("PART A", "Part A"),
+    ("MEASURES REFERRED TO IN ANNEX III", "Measures referred to in Annex III"),
+    ("ESTABLISHING A FRAMEWORK AND ITS RULES", "Establishing a framework and its rules"),
+    ("HIGH-RISK AI SYSTEMS", "High-risk AI systems"),
+    ("GENERAL PROVISIONS", "General provisions"),
+    ("Rights of the data subject", "Rights of the data subject"),  # mixed case: as printed
+])
+def test_sentence_case_keeps_acronyms_and_numbered_labels(heading: str, cased: str) -> None:
+    assert sentence_case(heading) == cased
 
 
 # ------------------------------------------------------- degenerate and hostile inputs

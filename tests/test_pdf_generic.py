@@ -378,3 +378,93 @@ def test_contents_with_bare_leaders_and_wrapped_entries(tmp_path: Path) -> None:
     doc = read(tmp_path, [toc, text])
     assert [r for _, r, _ in tree(doc)] == ["1.1", "1.2", "1.3"]
     assert len(unplaced(doc)) == 6 and not doc.warnings
+
+
+# ------------------------------------------------------------------ lists inside body text
+def nist_pages(list_x: float, later: bool) -> list[list[Item]]:
+    """1 Introduction / 1.1 Purpose with a numbered list in body type, then (on the next page,
+    when `later`) the bold heading "2 The Controls" that the list's "2." must not take."""
+    first = [(72, 760, 14, True, "1 Introduction"), *body(744, 1, "1"),
+             (72, 715, 12, True, "1.1 Purpose and Applicability"), *body(699, 3, "1.1"),
+             (72, 650, 10, False, "The controls are organized into families:"),
+             (list_x, 635, 10, False, "1. Access Control;"),
+             (list_x, 620, 10, False, "2. Audit and Accountability."),
+             (list_x, 605, 10, False, "3. Incident Response.")]
+    second = [(72, 760, 14, True, "2 The Controls"), (72, 735, 12, True, "2.1 Access Control"),
+              *body(719, 2, "2.1")]
+    return [first, second] if later else [first]
+
+
+@pytest.mark.parametrize(("list_x", "later"), [(90, True), (72, True), (90, False)],
+                         ids=["indented", "at-the-margin", "indented-at-the-end"])
+def test_a_numbered_list_in_body_text_is_text_of_its_section(
+        tmp_path: Path, list_x: float, later: bool) -> None:
+    doc = read(tmp_path, nist_pages(list_x, later))
+    expected = [("", "1", "Introduction"), ("1", "1.1", "Purpose and Applicability")]
+    if later:
+        expected += [("", "2", "The Controls"), ("2", "2.1", "Access Control")]
+    assert tree(doc) == expected
+    assert by_ref(doc)["1.1"].text.endswith(
+        "families: 1. Access Control; 2. Audit and Accountability. 3. Incident Response.")
+    assert not doc.warnings
+
+
+def test_numbered_clauses_in_body_type_keep_their_numbers_before_an_appendix(
+        tmp_path: Path) -> None:
+    page = [(72, 780, 16, True, "Acme Supplier Terms"),
+            (72, 750, 10, False, "1 The supplier shall keep records of every delivery made."),
+            (72, 736, 10, False, "2 The supplier shall report incidents within one day."),
+            (72, 710, 14, True, "Appendix 1 Forms"),
+            (72, 690, 12, True, "1 Delivery form"), *body(674, 1, "the form"),
+            (72, 650, 12, True, "2 Incident form"), *body(634, 1, "the other form")]
+    doc = read(tmp_path, [page])
+    assert tree(doc)[:3] == [("", "1", ""), ("", "2", ""), ("", "Appendix 1", "Forms")]
+    assert by_ref(doc)["2"].text == "The supplier shall report incidents within one day."
+    assert ("Appendix 1", "Appendix 1 §1", "1 Delivery form") in tree(doc)  # not under 2
+
+
+# ---------------------------------------------------------------------------- ISO annexes
+@pytest.mark.parametrize("lines", [
+    ["Annex A", "(normative)", "Information security controls reference"],
+    ["Annex A (normative)", "Information security controls reference"],
+    ["Annex A", "(normative) Information security controls reference"],
+    ["Annex A (normative) Information security controls reference"]],
+    ids=["three-lines", "status-on-the-heading", "status-with-title", "one-line"])
+def test_an_iso_annex_takes_its_title_and_status_from_the_lines_below(
+        tmp_path: Path, lines: list[str]) -> None:
+    styles = {"Annex A": (13, True), "(normative)": (11, False)}
+    head: list[Item] = [(72, 780, 14, True, "ISO/IEC 27001:2022")]
+    head += [(72, 750 - 18 * k, *styles.get(t, (12, True)), t) for k, t in enumerate(lines)]
+    page = [*head, (72, 680, 11, True, "A.5 Organizational controls"),
+            (72, 660, 10, True, "A.5.1 Policies for information security"),
+            (90, 645, 10, False, "Control: Information security policy shall be defined."),
+            (72, 620, 11, True, "A.6 People controls"), (72, 600, 10, True, "A.6.1 Screening"),
+            (90, 585, 10, False, "Control: Background verification checks shall be done.")]
+    doc = read(tmp_path, [page])
+    assert tree(doc) == [
+        ("", "Annex A", "Information security controls reference"),
+        ("Annex A", "A.5", "Organizational controls"),
+        ("A.5", "A.5.1", "Policies for information security"),
+        ("Annex A", "A.6", "People controls"), ("A.6", "A.6.1", "Screening")]
+    annex = by_ref(doc)["Annex A"]
+    assert (annex.text, annex.attributes) == ("", {"annex": "normative"})
+
+
+# ------------------------------------------------------------------ divisions on their own line
+@LAYOUTS
+def test_a_chapter_number_alone_on_its_line_is_titled_by_the_line_below(
+        tmp_path: Path, layout: str | None) -> None:
+    """Handbooks open each chapter on a new page: "CHAPTER 2" centred, its title below; the
+    chapter holds "2.1", "2.2" (and is not a running head, though it opens every page)."""
+    pages = [[(250, 780, 14, True, f"CHAPTER {n}"), (240, 760, 14, True, title),
+              (72, 730, 10, True, f"{n}.1 General"),
+              (72, 714, 10, False, f"Rule {n} applies to every system the organisation runs."),
+              (72, 690, 10, True, f"{n}.2 Details"),
+              (72, 674, 10, False, f"More on rule {n} is set out in the procedures.")]
+             for n, title in enumerate(("Introduction", "Access", "Logging", "Review"), 1)]
+    doc = read(tmp_path, pages, layout)
+    assert tree(doc)[:4] == [("", "CHAPTER 1", "Introduction"),
+                             ("CHAPTER 1", "1.1", "General"), ("CHAPTER 1", "1.2", "Details"),
+                             ("", "CHAPTER 2", "Access")]
+    assert by_ref(doc)["4.2"].text == "More on rule 4 is set out in the procedures."
+    assert not doc.unplaced

@@ -418,6 +418,24 @@ def test_a_running_head_of_a_two_page_document_is_set_aside(tmp_path: Path) -> N
                for _, t in doc.unplaced)
 
 
+@pytest.mark.parametrize("bold", [True, False])
+def test_headings_opening_every_page_are_not_running_heads(tmp_path: Path, bold: bool) -> None:
+    """A chapter or numbered heading at the top of each page repeats its shape ("CHAPTER #",
+    "# Heading #") like a folio, but it is a heading: kept, nothing lost."""
+    pages = [[(250, 780, 14, bold, f"CHAPTER {n}"), (240, 760, 14, True, f"Topic {n}"),
+              (72, 730, 10, True, f"{n}.1 General"), (72, 714, 10, False, f"Rule {n}.")]
+             for n in range(1, 7)]
+    numbered = [[(72, 780, 12, bold, f"{n} Heading {n}"), (72, 760, 10, False, f"Body {n}.")]
+                for n in range(1, 11)]
+    for name, doc_pages, wanted in (("chapters.pdf", pages, "CHAPTER"),
+                                    ("numbered.pdf", numbered, "Heading")):
+        doc = parse_pdf(pdfgen.write_pdf(tmp_path / name, doc_pages))
+        seen = " ".join([f"{n.ref} {n.title} {n.text}" for _, n in doc.walk()]
+                        + [t for _, t in doc.unplaced])
+        assert not any(t.startswith("[running head") for _, t in doc.unplaced), doc.unplaced
+        assert all(f"{wanted} {n}" in seen for n in range(1, len(doc_pages) + 1)), seen
+
+
 def test_ai_act_footnote_markers_and_masthead_stay_out_of_recitals(corpus: Path) -> None:
     """Two-digit footnote markers run into the text by PDFium ("11) and (EU) …") are taken
     out, and the first page's masthead, which PDFium reads last, is not recital 3's end."""
@@ -526,6 +544,7 @@ def test_hipaa_pdf_fills_the_bundled_hipaa(cli: Cli, lib_ws: Path, corpus: Path,
         r = cli("--workspace", str(lib_ws), "import", str(src), "--dry-run")
     assert r.code == 0 and "is the text of HIPAA 2013-03-26 (pdf:cfr)" in r.out, r.err
     assert r.out.rstrip().endswith("dry run: nothing written")
+    before_import = max(r["imported_at"] for r in run_json(cli, lib_ws, "regulations", "--json"))
     plan = run_json(cli, lib_ws, "import", str(src), "--json")
     assert (plan["mode"], plan["code"], plan["pages"], plan["format"]) == (
         "fill", "HIPAA", 115, "pdf:cfr")
@@ -543,6 +562,12 @@ def test_hipaa_pdf_fills_the_bundled_hipaa(cli: Cli, lib_ws: Path, corpus: Path,
     [hipaa] = [r for r in run_json(cli, lib_ws, "regulations", "--json")
                if r["code"] == "HIPAA"]
     assert (hipaa["source_pages"], hipaa["source_format"]) == (115, "pdf:cfr")
+    assert hipaa["attribution"].endswith("; text from the official document " + HIPAA_PDF)
+    assert hipaa["imported_at"] > before_import
+    for ref in ("164.308", "164.310", "164.312", "164.314", "164.316"):
+        text = run_json(cli, lib_ws, "clause", f"HIPAA § {ref}", "--json")["text"]
+        assert not [line for line in text.splitlines()  # no bare "(a)" of a holder
+                    if re.fullmatch(r"(\(\w{1,4}\))+", line.strip())], (ref, text)
     assert run_json(cli, lib_ws, "verify", "--json")["intact"] is True
 
 
@@ -576,7 +601,8 @@ HOSTILE: list[tuple[str, Callable[[Path], Path], list[str]]] = [
     ("encrypted.pdf", _encrypted, ["is encrypted", "unprotected copy"]),
     ("scan.pdf", _scanned, ["no text layer on pages 1–12", "OCR"]),
     ("word.pdf", _not_a_pdf, ["is not a PDF"]),
-    ("novel.pdf", _prose, ["found no numbered clauses in 3 pages", "read as generic",
+    ("novel.pdf", _prose, ["found no numbered clauses in 3 pages of 132 lines",
+                           "read as generic",
                            "does not look like a regulation"]),
 ]
 
@@ -613,6 +639,20 @@ def test_truncated_gdpr_pdf_is_reported_not_crashed_on(cli: Cli, lib_ws: Path,
         return
     # PDFium may recover some pages: then the loss must show, never pass for the whole act
     assert (doc.pages is not None and doc.pages < 88) or doc.warnings, doc.count_by_kind()
+
+
+@pytest.mark.parametrize("short_by", [30, 200, 2000])
+def test_a_pdf_cut_short_near_its_end_is_read_with_a_warning(cli: Cli, lib_ws: Path,
+                                                             tmp_path: Path, corpus: Path,
+                                                             short_by: int) -> None:
+    """PDFium rebuilds a file that lost its last bytes and reads every page: the import may
+    go on, but the plan says the file is not whole."""
+    data = (corpus / GDPR_PDF).read_bytes()
+    src = tmp_path / "gdpr-end-cut.pdf"
+    src.write_bytes(data[:-short_by])
+    with unchanged(lib_ws):
+        plan = run_json(cli, lib_ws, "import", str(src), "--dry-run", "--json")
+    assert any("no %%EOF" in w and "cut short" in w for w in plan["warnings"]), plan["warnings"]
 
 
 def test_a_damaged_page_is_reported_with_its_number(cli: Cli, lib_ws: Path,

@@ -210,8 +210,12 @@ class TestRegulations:
                             run_before=script("3", "i", path, "enter"),
                             terminal_size=(100, 30))
 
-    @pytest.mark.parametrize("keys", [("down", "down"), ("u",)], ids=["tree", "unplaced"])
-    def test_pdf_preview(self, snap_compare, corpus: Path, keys: tuple[str, ...]) -> None:
+    @pytest.mark.parametrize(("keys", "size"), [(("down", "down"), (120, 36)),
+                                                (("u",), (120, 36)),
+                                                (("down",), (80, 24))],
+                             ids=["tree", "unplaced", "80x24"])
+    def test_pdf_preview(self, snap_compare, corpus: Path, keys: tuple[str, ...],
+                         size: tuple[int, int]) -> None:
         """The preview of an official PDF: the plan, the clause tree with each clause's text
         and page, and the text no clause took."""
         folder = fixed_folder("pdf")
@@ -224,7 +228,7 @@ class TestRegulations:
 
         assert snap_compare(library_app(folder / "ws.db"),
                             run_before=script("3", "i", path, "enter", *keys),
-                            terminal_size=(120, 36))
+                            terminal_size=size)  # at 80×24 the buttons and keys still show
 
     def test_import_details(self, snap_compare) -> None:
         """A PDF of no known regulation: Crosswalk asks for its code, with what it found."""

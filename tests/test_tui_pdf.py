@@ -78,7 +78,7 @@ async def test_ctrl_x_stops_reading_a_2000_page_pdf_and_writes_nothing(tmp_path:
         stopped = once(m for m in seen if isinstance(m, ImportStopped))
         assert [s.reason for s in stopped] == ["import cancelled; nothing was written"]
         assert not isinstance(app.screen, (ImportPlanDialog, ImportDetailsDialog))
-        assert not any("page 2000 of 2000" in p for p in pages)  # stopped part way
+        assert not any("page 2,000 of 2,000" in p for p in pages)  # stopped part way
     assert list_regulations(store) == [] and event_count(store) == before
 
 

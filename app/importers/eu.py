@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 _MONTHS = {m: i for i, m in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august", "september",
@@ -68,13 +69,66 @@ def short_title(title: str) -> str:
     return m.group(1) if m else ""
 
 
-def sentence_case(text: str) -> str:
-    """EU layouts print some headings in capitals; give them the case the act uses."""
+# capitals an act keeps in a heading set in capitals ("ICT RISK MANAGEMENT")
+ACRONYMS = frozenset({
+    "AI", "EU", "ICT", "IT", "UAS", "CSIRT", "ENISA", "NIS", "GDPR", "ECB", "ESA", "EBA",
+    "ESMA", "EIOPA", "EEA", "EDPB", "EDPS", "SME", "TEU", "TFEU", "CE", "GPAI", "DLT", "CCP",
+    "CSD", "UN", "EASA", "ATM"})
+# words of 2–5 capitals that are words, not acronyms, when an act writes them in capitals
+_WORDS = frozenset({
+    "A", "AN", "AND", "ANY", "ARE", "AS", "AT", "BE", "BY", "FOR", "FROM", "HAS", "HAVE", "IN",
+    "INTO", "IS", "ITS", "MAY", "NO", "NOT", "OF", "ON", "OR", "OTHER", "SHALL", "THAT", "THE",
+    "THEIR", "THIS", "TO", "UNDER", "UPON", "WHERE", "WITH", "WHICH", "WHO"})
+_LABEL_WORDS = frozenset({"part", "section", "annex", "chapter", "title", "article",
+                          "appendix", "category", "subcategory", "point", "table"})
+_NUMBER = re.compile(r"^(?:[A-Z]|[IVX]{1,5}|\d+[A-Za-z]?)[.,:;)]*$")  # "A", "III", "1", "2a"
+_CAPITALS = re.compile(r"(?<![\w.\-])([A-Z]{2,5})s?(?!\w|[.\-]\w)")
+
+
+def acronyms_in(texts: Iterable[str]) -> frozenset[str]:
+    """Tokens of 2–5 capitals an act writes in its running (not all-capital) text: "ICT",
+    "UAS" from "(‘UAS’)", "ESA" from "ESAs"; not the parts of codes ("UAS.OPEN.010")."""
+    found = {m.group(1) for t in texts if not t.isupper() for m in _CAPITALS.finditer(t)}
+    return frozenset(found - _WORDS)
+
+
+def sentence_case(text: str, acronyms: Iterable[str] = ()) -> str:
+    """EU layouts print some headings in capitals; give them the case the act uses. Known
+    acronyms (and `acronyms`, those of the act) keep their capitals, and so does what a
+    label word numbers ("PART A", "ANNEX III"), with the label capitalised."""
     if not text.isupper():
         return text
-    words = [_PROPER.get(w, w) for w in text.lower().split()]
-    words = [re.sub(r"^ai-", "AI-", w) for w in words]
-    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]]) if words else ""
+    keep = ACRONYMS | set(acronyms)
+    words = text.split()
+    out: list[str] = []
+    for i, w in enumerate(words):
+        after_label = i > 0 and words[i - 1].lower() in _LABEL_WORDS and bool(_NUMBER.match(w))
+        if after_label and out:
+            out[-1] = out[-1].capitalize()
+        out.append(w if after_label else _word_case(w, keep))
+    if out:
+        out[0] = out[0][:1].upper() + out[0][1:]
+    return " ".join(out)
+
+
+def _word_case(word: str, keep: frozenset[str] | set[str]) -> str:
+    """One word of a heading in capitals: acronyms ("ICT-RELATED" → "ICT-related", "CSIRTS"
+    → "CSIRTs") and words with digits ("A1") as printed, proper nouns capitalised."""
+    if any(c.isdigit() for c in word):
+        return word
+    parts = re.split(r"([\-/])", word)
+    return "".join(_part_case(p, keep) for p in parts)
+
+
+def _part_case(part: str, keep: frozenset[str] | set[str]) -> str:
+    core = part.strip("‘’'\"()[],.;:")
+    if core and core in keep:
+        return part
+    if core.endswith("S") and core[:-1] in keep and core not in _WORDS:
+        return part.replace(core, core[:-1] + "s")
+    low = part.lower()
+    proper = _PROPER.get(low.strip("‘’'\"()[],.;:"))
+    return low.replace(low.strip("‘’'\"()[],.;:"), proper) if proper else low
 
 
 def heading_case(text: str) -> str:

@@ -179,8 +179,10 @@ class ImportPlan:
         return (f"{doc.source_name} is {verb} {doc.code} {doc.version_label} "
                 f"({doc.source_format})")
 
-    def details(self, unplaced_shown: int = 20) -> list[str]:
-        """What the plan will do, a line each, for people (the CLI and the TUI)."""
+    def details(self, shown: int = 20, listed: str = "see --json") -> list[str]:
+        """What the plan will do, a line each, for people: the CLI lists `shown` of the
+        document's refs the workspace lacks; the TUI (shown=0) lists them all below, and says
+        where with `listed`."""
         kinds = ", ".join(f"{n:,} {k}" for k, n in self.doc.count_by_kind().items())
         lines = [f"clauses: {kinds}"]
         lines += [f"warning: {w}" for w in self.doc.warnings]
@@ -188,18 +190,19 @@ class ImportPlan:
             lines.append(f"against {self.diff.old_version}: {self.diff.summary}")
         if self.doc.pages:
             lines.append(f"pages: {self.doc.pages}; text no clause took: "
-                         f"{len(self.doc.unplaced)} lines (see --json or the preview)")
+                         f"{len(self.doc.unplaced)} lines ({listed})")
         if self.fill is not None:
             f = self.fill
             lines.append(f"text for {f.placed:,} clauses ({f.changed} replacing different "
-                         f"text); {f.without_text:,} clauses get no text; {len(f.unplaced)} "
-                         "unplaced")
+                         f"text); {f.without_text:,} clauses of the workspace get no text")
+            lines.append(f"{len(f.unplaced):,} refs of the document are not in the workspace "
+                         "(reported, not imported)")
             if f.folded:
                 lines.append(f"{f.folded:,} sub-clauses the workspace does not list are kept "
                              "in the text of the clause above them")
-            lines += [f"  unplaced: {ref}" for ref in f.unplaced[:unplaced_shown]]
-            if len(f.unplaced) > unplaced_shown > 0:
-                lines.append(f"  … and {len(f.unplaced) - unplaced_shown} more")
+            lines += [f"  not in the workspace: {ref}" for ref in f.unplaced[:shown]]
+            if len(f.unplaced) > shown > 0:
+                lines.append(f"  … and {len(f.unplaced) - shown} more ({listed})")
         return lines
 
     def as_dict(self) -> dict[str, Any]:
@@ -271,7 +274,8 @@ def fill_texts(doc: RegulationDoc, refs: set[str]) -> tuple[dict[str, str], list
             label = node.ref[len(target):].strip()
             title = f"{node.title}." if node.title and node.title[-1] not in ".:;" \
                 else node.title
-            texts[target].append(" ".join(p for p in (label, title, node.text) if p))
+            if title or node.text:  # a bare "(a)" that only holds sub-clauses adds nothing
+                texts[target].append(" ".join(p for p in (label, title, node.text) if p))
             folded.append(node.ref)
         else:
             if node.text or node.kind not in ("chapter", "section"):
@@ -362,12 +366,19 @@ def _fill(tx: Tx, regulation_id: int, doc: RegulationDoc) -> None:
                    "mapping")
     reg = tx.session.get(Regulation, regulation_id)
     assert reg is not None
-    reg.source_name, reg.source_sha256 = doc.source_name, doc.source_sha256
-    reg.source_format, reg.source_pages = doc.source_format, doc.pages
+    attribution = f"{reg.attribution.split(_TEXT_FROM)[0]}{_TEXT_FROM}{doc.source_name}".lstrip(
+        "; ")
+    change = {"source_name": doc.source_name, "source_sha256": doc.source_sha256,
+              "source_format": doc.source_format, "source_pages": doc.pages,
+              "imported_at": tx.now, "attribution": attribution}
+    for field_name, value in change.items():
+        setattr(reg, field_name, value)
     tx.session.add(reg)
-    tx.record("regulation.update", "regulation", regulation_id, {
-        "source_name": doc.source_name, "source_sha256": doc.source_sha256,
-        "texts_filled": len(updated)})
+    tx.record("regulation.update", "regulation", regulation_id,
+              change | {"texts_filled": len(updated)})
+
+
+_TEXT_FROM = "; text from the official document "
 
 
 def _flag_mappings(tx: Tx, clause_ids: list[int], reason: str) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from app.domain.clauses import RegulationDoc
 from app.errors import ImportFailed
 from app.importers.pdf.hyphens import join_hyphenated
-from app.importers.pdf.lines import PageInfo, Progress, read_pages
+from app.importers.pdf.lines import PageInfo, Progress, ends_whole, read_pages
 from app.importers.pdf.visual import Cleaned, clean
 
 LAYOUTS = ("eu-oj-classic", "eu-oj-2024", "cfr", "generic")
@@ -41,16 +41,21 @@ def parse_pdf(path: Path, *, layout: str | None = None,
             break
     else:
         if layout:  # forced, from the CLI
-            raise ImportFailed(f"{path}: found no numbered clauses in {cleaned.pages} pages "
+            raise ImportFailed(f"{path}: found no numbered clauses in {_pages(cleaned.pages)} "
                                f"read as layout {layout}; try another --layout (one of: "
                                f"{', '.join(LAYOUTS)}) or leave it out to detect the layout")
-        raise ImportFailed(f"{path}: found no numbered clauses in {cleaned.pages} pages "
-                           f"(read as {' and as '.join(tried)}); it does not look like a "
+        raise ImportFailed(f"{path}: found no numbered clauses in {_pages(cleaned.pages)} of "
+                           f"{len(cleaned.lines):,} lines (read as {' and as '.join(tried)}); "
+                           "it does not look like a "
                            "regulation, standard or policy with numbered parts")
     doc.pages = cleaned.pages
     doc.unplaced = unplaced + [(page, f"[footnote] {text}")
                                for page, why, text in cleaned.set_aside if why == "footnote"]
     doc.unplaced += _running_heads(cleaned.set_aside)
+    if not ends_whole(path):
+        doc.warnings.append(f"the file does not end as a PDF should (no %%EOF): it may be cut "
+                            f"short; {_pages(cleaned.pages)} could be read — check against a "
+                            "fresh copy")
     if cleaned.empty:
         doc.warnings.append(f"no text layer on pages {_ranges(cleaned.empty)} of "
                             f"{cleaned.pages}: blank, or scanned (OCR them if they hold text)")
@@ -120,6 +125,10 @@ def _check_text_layer(empty: list[int], pages: int, path: Path) -> None:
     if len(empty) > pages // 2:
         raise ImportFailed(f"{path}: no text layer on pages {_ranges(empty)} of {pages}; "
                            "OCR it first")
+
+
+def _pages(n: int) -> str:
+    return "1 page" if n == 1 else f"{n:,} pages"
 
 
 def _ranges(numbers: list[int]) -> str:

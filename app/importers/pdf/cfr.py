@@ -2,14 +2,19 @@
 from visual lines to a clause tree with CFR refs: ``§ 164.308(a)(1)(ii)(A)``.
 
 - Headings are the bold lines: "PART 164—…", "Subpart C—…", "§ 164.308 Administrative
-  safeguards." (a heading may wrap over several bold lines). Tables of contents (dotted
-  leaders) and the per-part contents lists (not bold) are left unplaced.
+  safeguards." (a heading may wrap over several bold lines). Prints that set them in roman
+  (GPO, eCFR) have them on a line of their own after a finished sentence: the whole line
+  matches, a part title is in capitals, a section title ends with a period. Tables of
+  contents (dotted leaders) and the per-part contents lists (not bold) are left unplaced.
 - Paragraphs follow the CFR's six levels of labels — (a), (1), (i), (A), then italic (1) and
   (i) — decided by what may come next in each level, so "(i)" after "(h)" stays a letter. A
-  label counts only at the start of a line that opens a paragraph (after a blank gap or the
-  end of a sentence); chains such as "(1)(i)" open both levels at once.
+  label counts only at the start of a line that opens a paragraph: after a blank gap, the end
+  of a sentence or of a list item ("; and"), or set in by a first-line indent; chains such
+  as "(1)(i)" open both levels at once.
 - "Standard: X." makes its paragraph a standard titled X; "X (Required)." and
-  "X (Addressable)." make it an implementation specification with that requirement.
+  "X (Addressable)." make it an implementation specification with that requirement (the
+  Security Rule's kind); "Implementation specification: X." elsewhere stays a paragraph
+  whose title keeps those words.
 - Source notes ("[68 FR 8376, …]"), AUTHORITY and SOURCE lines and appendices are unplaced.
 """
 
@@ -31,6 +36,7 @@ _SECTION = re.compile(r"^§\s?(\d+\.\d+)\s+(.*)$")
 _LABEL = re.compile(r"^\(([a-z]{1,2}|\d{1,2}|[ivxl]+|[A-Z]{1,2})\)")
 _SOURCE_NOTE = re.compile(r"^\[\d+ FR \d+")
 _ENTRY = re.compile(r"^(?:§|Subparts? [A-Z]|Appendix [A-Z] |PART \d)")  # of a contents list
+_NUMBERED_ENTRY = re.compile(r"^\d+\.\d+\s")  # "11.10 Controls for closed systems." (GPO)
 _UNPLACED_START = re.compile(r"^(AUTHORITY|SOURCE|EFFECTIVE DATE NOTE):")
 # "Appendix A to Subpart C of Part 164—Security Standards: Matrix", over two or three lines
 _APPENDIX = re.compile(r"^Appendix ([A-Z]) to (?:Subpart ([A-Z]) of )?Part\b")
@@ -45,6 +51,9 @@ _IMPL_TITLE = re.compile(r"^Implementation specifications?:\s*(.+?)(?:\.\s+(.*)|
 _RUN_ON = re.compile(r"(?:\s*—\s*|(?<=[.:])\s+)\(([a-z]|\d{1,2}|[ivx]{1,4}|[A-Z])\)(?:\s+|$)")
 _DASH_HEADING = re.compile(r"([A-Z][^.]{1,60}\.)(?=\s|$)")
 _HEADING_MAX = 160  # characters of a paragraph that may still be its heading
+_PLAIN_HEADING_MAX = 90  # characters of a heading line not set in bold
+_CAPTIONS = ("Contents", "Sec", "Sec.", "Section")  # over a contents list
+_ITEM_END = (".", ":", ";", "; and", "; or")  # what a line before a new paragraph ends with
 _ROMAN = set("ivxl")
 _LEVEL_KINDS = ("lower", "digit", "roman", "upper", "digit", "roman")
 
@@ -87,6 +96,7 @@ class CfrParser:
         self.section_own: list[str] = []
         self.stack: list[_Para] = []
         self.heading: ClauseNode | None = None  # a heading still taking title lines
+        self.heading_plain = False  # that heading is not set in bold
         self.page: int | None = None
         self.skipping = False  # inside a note block
         self.in_note = False
@@ -104,12 +114,12 @@ class CfrParser:
                 dotted[ln.page] = dotted.get(ln.page, 0) + 1
         contents_pages = {page for page, n in dotted.items() if n >= 3}
         previous: VLine | None = None
-        for ln in self.lines:
+        for i, ln in enumerate(self.lines):
             self.page = ln.page
             if ln.page in contents_pages:  # a table of contents: every line of it
                 self._unplace(ln)
                 continue
-            self._line(ln, previous)
+            self._line(ln, previous, self.lines[i + 1] if i + 1 < len(self.lines) else None)
             previous = ln
         self._close_section()
         self._identity()
@@ -138,7 +148,7 @@ class CfrParser:
             self.doc.effective_date = self.doc.version_label
 
     # ------------------------------------------------------------------ lines
-    def _line(self, ln: VLine, previous: VLine | None) -> None:
+    def _line(self, ln: VLine, previous: VLine | None, following: VLine | None) -> None:
         t = ln.text.strip()
         if self.appendix_heading:
             whole = _APPENDIX_TITLE.match(" ".join(self.appendix_heading))
@@ -156,7 +166,15 @@ class CfrParser:
                 self.heading.title = f"{self.heading.title} {t}".strip()
                 return
             if self._heading(ln, t):
+                self.heading_plain = False
                 return
+        elif self.heading is not None and self.heading_plain and self.heading.title.isupper() \
+                and t.isupper() and not _is_heading(t):  # "PART 11—ELECTRONIC RECORDS;" wraps
+            self.heading.title = f"{self.heading.title} {t}".strip()
+            return
+        elif self._plain_heading(ln, t, previous, following) and self._heading(ln, t):
+            self.heading_plain = True
+            return
         self.heading = None
         if self.in_note or _SOURCE_NOTE.match(t):  # "[68 FR 8376, …]" may wrap: one entry
             self._unplace(ln, joined=self.in_note)
@@ -199,9 +217,12 @@ class CfrParser:
             return True
         if (m := _SUBPART.match(t)) and self.part is not None:
             self._close_section()
-            self.subpart = self._node(f"{self.part.ref} Subpart {m.group(1)}", "subpart",
-                                      title=(m.group(2) or "[Reserved]").strip())
-            self.part.children.append(self.subpart)
+            ref = f"{self.part.ref} Subpart {m.group(1)}"
+            known = next((c for c in self.part.children if c.ref == ref), None)
+            self.subpart = known or self._node(ref, "subpart",
+                                               title=(m.group(2) or "[Reserved]").strip())
+            if known is None:
+                self.part.children.append(self.subpart)
             self.heading = self.subpart
             self.skipping = False
             return True
@@ -220,6 +241,39 @@ class CfrParser:
             return True
         return False
 
+    def _plain_heading(self, ln: VLine, t: str, previous: VLine | None,
+                       following: VLine | None) -> bool:
+        """Whether a line not set in bold is a part, subpart or section heading all the same:
+        alone on its line after a finished sentence or a heading, not in a contents list, and
+        "PART 11—ELECTRONIC …" in capitals, "Subpart B—Electronic Records" titled,
+        "§ 11.10 Controls for closed systems." titled and ending with a period — never a
+        cross-reference running on ("§ 164.306 of this subpart")."""
+        if len(t) > _PLAIN_HEADING_MAX or self._in_contents(previous):
+            return False
+        if m := _PART.match(t):
+            return t.isupper() and bool(m.group(2))
+        after_end = self.heading is not None or (previous is not None and previous.bold) or \
+            _break_before(previous, ln, (".", ":", ";", "]"))
+        if not after_end or (self.section is None and not self.skipping and following
+                             is not None and not following.bold
+                             and _listed(following.text.strip())):
+            return False  # running text, or a contents entry before more entries
+        if m := _SUBPART.match(t):
+            return bool(m.group(2) or t.endswith("]"))
+        if _SUBPARTS.match(t):
+            return True
+        m = _SECTION.match(t)
+        return bool(m and re.match(r"[A-Z\[]", m.group(2)) and t.endswith((".", "]")))
+
+    def _in_contents(self, previous: VLine | None) -> bool:
+        """Whether a line comes in a part's contents list: after its caption ("Contents",
+        "Sec.") or after an entry of it, before the part's first section."""
+        if self.section is not None or self.skipping:
+            return False
+        if previous is not None and previous.text.strip() in _CAPTIONS:
+            return True
+        return bool(self.unplaced) and _listed(self.unplaced[-1][1])
+
     def _opens_paragraph(self, ln: VLine, t: str, previous: VLine | None) -> bool:
         labels: list[str] = []
         rest = t
@@ -228,12 +282,10 @@ class CfrParser:
             rest = rest[m.end():].lstrip()
         if not labels:
             return False
-        gap_before = previous is None or previous.page != ln.page or \
-            previous.top - ln.top > ln.size * 1.9 or previous.x0 > ln.x0 + 100 or \
-            previous.top < ln.top or previous.text.rstrip().endswith((".", ":", ";"))
-        if not gap_before:
+        fresh, indented = _break_before(previous, ln, _ITEM_END), _indented(previous, ln)
+        if not (fresh or indented):
             return False
-        plan = self._levels(labels)
+        plan = self._levels(labels, jump=fresh and indented)
         if plan is None:
             return False
         for level, label in plan:
@@ -280,13 +332,15 @@ class CfrParser:
             if not t.strip():
                 return
 
-    def _levels(self, labels: list[str]) -> list[tuple[int, str]] | None:
-        """The level of each label in a chain, or None when the chain does not fit."""
+    def _levels(self, labels: list[str], jump: bool = False) -> list[tuple[int, str]] | None:
+        """The level of each label in a chain, or None when the chain does not fit; `jump`
+        lets the first label skip ahead in an open level (see `_level_for`)."""
         path = [(p.level, p.label) for p in self.stack]
         out: list[tuple[int, str]] = []
         listing = bool(self.stack) and _introduces(self.stack[-1])
         for i, label in enumerate(labels):
-            level = self._level_for(label, path, listing=listing and i == 0)
+            level = self._level_for(label, path, listing=listing and i == 0,
+                                    jump=jump and i == 0)
             if level is None:
                 return None
             out.append((level, label))
@@ -294,11 +348,14 @@ class CfrParser:
         return out
 
     @staticmethod
-    def _level_for(label: str, path: list[tuple[int, str]], listing: bool) -> int | None:
+    def _level_for(label: str, path: list[tuple[int, str]], listing: bool,
+                   jump: bool = False) -> int | None:
         """Continue the deepest level this label follows, or open the next level down. After
         a paragraph that introduces a list, its first item wins over a continuation ("(i)"
         after "(h)(1) … must:" is the (1)'s first item, not paragraph (i)), and a level may
-        be skipped ("(c)(1) … include:" then "(A)")."""
+        be skipped ("(c)(1) … include:" then "(A)"). With `jump` (a paragraph set in by its
+        indent after a finished sentence) a label may also skip ahead in an open level, as
+        "(h)" after "(a)" in an excerpt; never a roman-looking letter."""
         levels = _kind_of(label)
         deeper = (path[-1][0] + 1) if path else 0
         firsts = [d for d in (deeper, deeper + 1) if d < len(_FIRST) and d in levels
@@ -311,6 +368,10 @@ class CfrParser:
                 return level
         if firsts and firsts[0] == deeper:
             return deeper
+        if jump:
+            for level, prev in reversed(path):
+                if level in levels and _later(label, prev, level):
+                    return level
         return None
 
     def _open(self, level: int, label: str) -> None:
@@ -354,8 +415,9 @@ class CfrParser:
                 para.node.title = title
                 para.node.attributes = requirement
         elif (m := _IMPL_TITLE.match(text)) and len(m.group(1)) < 100:
-            # "(b) Implementation specification: Timeliness of notification. Except as …"
-            para.node.title, text = m.group(1).strip(), (m.group(2) or "").strip()
+            # "(b) Implementation specification: Timeliness of notification. Except as …":
+            # titled with all its words; no requirement, so not the Security Rule's kind
+            para.node.title, text = text[:m.end(1)].strip(), (m.group(2) or "").strip()
         elif para.italic.endswith((".", "—")) and len(para.italic) < 120 \
                 and text.startswith(para.italic):
             # "(a) *General requirements.* Covered entities …": CFR headings are italic
@@ -419,12 +481,44 @@ def _introduces(para: _Para) -> bool:
     return bool(heading and len(text) < 120 and not (heading.group(2) or "").strip())
 
 
+def _break_before(previous: VLine | None, ln: VLine, ends: tuple[str, ...]) -> bool:
+    """Whether a line starts afresh: first of its page or column, after a blank gap, or
+    after a line ending as one of `ends`."""
+    return previous is None or previous.page != ln.page or \
+        previous.top - ln.top > ln.size * 1.9 or previous.x0 > ln.x0 + 100 or \
+        previous.top < ln.top or previous.text.rstrip().endswith(ends)
+
+
+def _indented(previous: VLine | None, ln: VLine) -> bool:
+    """Whether a line is set in from the line before by a first-line indent (the GPO print's
+    paragraph start), not moved to another column or block."""
+    return previous is not None and previous.page == ln.page and previous.top > ln.top and \
+        ln.size * 0.4 <= ln.x0 - previous.x0 <= ln.size * 3
+
+
+def _listed(t: str) -> bool:
+    """Whether a line reads as a contents entry or caption: "§ 11.10 …", "11.10 …", "Sec."."""
+    return t in _CAPTIONS or bool(_ENTRY.match(t) or _NUMBERED_ENTRY.match(t))
+
+
 def _continues(heading: ClauseNode, t: str) -> bool:
     """Whether a bold line wraps a heading's title: not a contents list's "Contents" or
     "Sec." caption, and in capitals if the title so far is ("PART 164—SECURITY AND …")."""
     if t.rstrip(".") in ("Contents", "Sec", "Section"):
         return False
     return not heading.title.isupper() or t.isupper()
+
+
+def _later(label: str, prev: str, level: int) -> bool:
+    """Whether `label` comes after `prev` in a level of digits, letters or capitals (roman
+    levels and roman-looking letters are left out: they are too easily misread)."""
+    kind = _LEVEL_KINDS[level]
+    if kind == "digit":
+        return label.isdigit() and prev.isdigit() and int(label) > int(prev)
+    if kind == "roman" or (kind == "lower" and set(label) <= _ROMAN):
+        return False
+    same = str.islower if kind == "lower" else str.isupper
+    return len(label) == len(prev) == 1 and same(label) and same(prev) and label > prev
 
 
 def _successor(prev: str, level: int) -> str | None:

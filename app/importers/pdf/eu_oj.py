@@ -2,15 +2,19 @@
 lines to the clause tree the Formex and EUR-Lex importers produce — same refs, same kinds.
 
 Structure is read from the act's own markers: "Whereas:" and "(n)" recitals; "CHAPTER I",
-"Section 1" and "Article N" headings with their titles on the lines after; numbered
-paragraphs "1."; points "(a)", "(1)", "(i)" whose nesting comes from how far their labels are
-indented; "ANNEX I" (or a lone "ANNEX") with its sections and numbered items. A label only
-counts when it is the next one in its sequence, so "(a) of Article 5" wrapped to the start of
-a line stays text. Regulations, directives and decisions, implementing and delegated acts,
-and consolidated or short texts without recitals ("Whereas:") or enacting formula ("HAVE
-ADOPTED") all read the same way: the terms start at the first heading. The closing formula
-and signatures, and anything else that belongs to no clause, are kept as unplaced text; so is
-a repeated heading's clause (with a warning), as refs must be unique.
+"Section 1" and "Article N" headings with their titles on the lines after; numbered paragraphs
+"1."; points "(a)", "(1)", "(i)" whose nesting comes from how far their labels are indented, a
+line in line with a label going on with its item until the item ends a clause (definitions
+printed without a hanging indent); "ANNEX I" (or a lone "ANNEX") with its Parts, the Sections
+in them, headings coded "UAS.OPEN.010" and numbered items, which number afresh under each. A
+label only counts when it is the next one in its sequence, so "(a) of Article 5" wrapped to the
+start of a line stays text. Headings in capitals are sentence-cased keeping acronyms ("ICT RISK
+MANAGEMENT" → "ICT risk management"), the act's own among them. Regulations, directives and
+decisions, implementing and delegated acts, and consolidated or short texts without recitals
+("Whereas:") or enacting formula ("HAVE ADOPTED") all read the same way: the terms start at the
+first heading. The closing formula and signatures, and anything else that belongs to no clause,
+are kept as unplaced text; so is a repeated heading's clause (with a warning), as refs must be
+unique.
 """
 
 from __future__ import annotations
@@ -22,7 +26,14 @@ from pathlib import Path
 
 from app.domain.clauses import ClauseNode, RegulationDoc
 from app.errors import ImportFailed
-from app.importers.eu import act_date, act_identifiers, heading_case, sentence_case, short_title
+from app.importers.eu import (
+    acronyms_in,
+    act_date,
+    act_identifiers,
+    heading_case,
+    sentence_case,
+    short_title,
+)
 from app.importers.pdf.visual import Cleaned, VLine
 
 _TITLE = re.compile(r"^TITLE ([IVXLC]+)$")
@@ -41,7 +52,10 @@ _INLINE_MARKER = re.compile(r"►[A-Z]\d*\s*|\s*◄")
 _PARA = re.compile(r"^(\d+)\.\s+(.*)$")
 _LABEL = re.compile(r"^\((\d+|[a-z]{1,2}|[ivxl]+)\)\s*(.*)$")
 _ANNEX_LABEL = re.compile(r"^(\d+(?:\.\d+)*)\.\s+(.*)$")
-_ANNEX_SECTION = re.compile(r"^(Section|Part)\s+([A-Z0-9]+)(?:\s*[.—–-]\s+(.*)|$)")
+_ANNEX_SECTION = re.compile(r"^(Section|Part|SECTION|PART)\s+([A-Z0-9]+)(?:\s*[.—–-]\s+(.*)|$)")
+_ANNEX_RANK = {"Part": 0, "Section": 1}  # a Part holds Sections, a Section coded headings
+_CODE = re.compile(r"^([A-Z]{2,}(?:\.[A-Z0-9]+)*\.\d+[A-Za-z]?)\s+([A-Z(‘].*)$")  # "UAS.OPEN.010 …"
+_CLAUSE_END = re.compile(r"(?:[.;:]|[;,]\s*(?:and|or))[’”)]?$")
 _ADOPTED = re.compile(r"^HA(?:VE|S) (?:ADOPTED|DECIDED) ")
 _CLOSING = re.compile(r"^(This (Regulation|Directive|Decision) shall be binding|Done at )")
 _ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii",
@@ -98,6 +112,7 @@ class EuOjParser:
         self.section: ClauseNode | None = None
         self.container: ClauseNode | None = None  # article or annex (or annex section)
         self.annex: ClauseNode | None = None
+        self.annex_open: list[tuple[int, ClauseNode]] = []  # Parts, Sections, coded headings
         self.paragraph: _Item | None = None
         self.items: list[_Item] = []  # open points, outermost first
         self.own: list[str] = []  # the container's own text
@@ -107,6 +122,7 @@ class EuOjParser:
         self.in_annex = False
         self.annex_last = 0
         self.page: int | None = None
+        self.acronyms = acronyms_in(ln.text for ln in self.lines)
 
     def _furniture(self, lines: list[VLine]) -> list[VLine]:
         """Lines less the OJ running heads and folios the page-count threshold of a short act
@@ -304,26 +320,31 @@ class EuOjParser:
         self.doc.clauses.append(annex)
         self.container = annex
         self.annex = annex
+        self.annex_open = []
         self.title_for = annex
 
     def _title_line(self, ln: VLine, t: str) -> bool:
         """Lines right after a heading, set off from the body, make its title."""
         node = self.title_for
         assert node is not None
-        if ln.bold and node.kind in ("article", "annex", "annex-section"):
-            node.title = _join(node.title, t)  # titles set in bold (2024 layout)
+        if self.in_annex and (_ANNEX_SECTION.match(t) or _CODE.match(t)):
+            self.title_for = None  # "PART A" ends the annex's title
+            return False
+        annexed = node.kind in ("annex", "annex-section")
+        if ln.bold and (annexed or node.kind == "article"):  # titles set in bold (2024 layout)
+            node.title = _join(node.title, sentence_case(t, self.acronyms) if annexed else t)
             return True
         if any(h.match(t) for h in _HEADINGS):
             self.title_for = None  # the next heading: this one had no (more) title
             return False
         centred = ln.x0 > self.margin + 20 and not _LABEL.match(t) and not _PARA.match(t)
         if node.kind in ("title", "chapter", "section"):
-            node.title = _join(node.title, sentence_case(t))
+            node.title = _join(node.title, sentence_case(t, self.acronyms))
             if not centred:  # a one-line title is all a chapter or section gets
                 self.title_for = None
             return True
-        if centred and not (node.kind == "annex" and _ANNEX_SECTION.match(t)):
-            node.title = _join(node.title, sentence_case(t) if node.kind == "annex" else t)
+        if centred:
+            node.title = _join(node.title, sentence_case(t, self.acronyms) if annexed else t)
             return True
         self.title_for = None
         return False
@@ -353,7 +374,10 @@ class EuOjParser:
             self._unplaced(ln)
             return
         if self.in_annex and (m := _ANNEX_SECTION.match(t)):
-            self._open_annex_section(m.group(1), m.group(2), m.group(3) or "")
+            self._open_annex_section(m.group(1).capitalize(), m.group(2), m.group(3) or "")
+            return
+        if self.in_annex and (m := _CODE.match(t)) and _code_heading(m.group(2)):
+            self._open_coded(m.group(1), m.group(2))
             return
         if not self.in_annex and (m := _PARA.match(t)) and abs(ln.x0 - self.margin) < 8 \
                 and int(m.group(1)) == self.last_para + 1:
@@ -368,7 +392,8 @@ class EuOjParser:
         if label is not None:
             return
         # continuation: it belongs to the deepest open item it is indented under
-        while self.items and ln.x0 < self.items[-1].label_x + 6:
+        while self.items and ln.x0 < self.items[-1].label_x + 6 \
+                and not _runs_on(self.items[-1], ln.x0):
             self._close_items(len(self.items) - 1)
             if not self.items:  # text after a list: a new subparagraph
                 self.subpara += 1
@@ -450,20 +475,40 @@ class EuOjParser:
         return self.annex.ref
 
     def _open_annex_section(self, word: str, number: str, title: str) -> None:
-        assert self.annex is not None
-        self._close_items(0)
-        self.subpara = 1
-        if self.container is not None and self.container is not self.annex:
-            self.container.text = _join(self.container.text, " ".join(self.own))
-            self.own = []
-        else:
-            self.annex.text = _join(self.annex.text, " ".join(self.own))
-            self.own = []
-        section = self._node(f"{self.annex.ref} {word} {number}", "annex-section", title=title)
-        self.annex.children.append(section)
-        self.container = section
+        """"PART A", "Section 1" in an annex: a Section goes under the open Part, and its
+        points number under it ("Annex Part A Section 1(1)")."""
+        parent = self._annex_parent(_ANNEX_RANK[word])
+        section = self._annex_heading(f"{parent.ref} {word} {number}", title, parent,
+                                      _ANNEX_RANK[word])
         if not title:
             self.title_for = section
+
+    def _open_coded(self, code: str, title: str) -> None:
+        """A heading an annex numbers with a code ("UAS.OPEN.010 General provisions"): under
+        the open Part or Section; codes are unique in the annex, so its ref is "Annex UAS…"."""
+        assert self.annex is not None
+        parent = self._annex_parent(2)
+        self._annex_heading(f"{self.annex.ref} {code}", title, parent, 2)
+
+    def _annex_parent(self, rank: int) -> ClauseNode:
+        """The open heading a new one of `rank` goes under (the annex at the top); the
+        container's text and items so far are closed, as are headings of the same rank or
+        below."""
+        assert self.annex is not None and self.container is not None
+        self._close_items(0)
+        self.subpara = 1
+        self.container.text = _join(self.container.text, " ".join(self.own))
+        self.own = []
+        while self.annex_open and self.annex_open[-1][0] >= rank:
+            self.annex_open.pop()
+        return self.annex_open[-1][1] if self.annex_open else self.annex
+
+    def _annex_heading(self, ref: str, title: str, parent: ClauseNode, rank: int) -> ClauseNode:
+        node = self._node(ref, "annex-section", title=title)
+        parent.children.append(node)
+        self.annex_open.append((rank, node))
+        self.container = node
+        return node
 
     def _unplaced(self, ln: VLine) -> None:
         self.unplaced.append((ln.page, ln.text.strip()))
@@ -479,6 +524,19 @@ def _heading_item(item: _Item) -> None:
     text = item.own[0]
     if len(text) < 100 and "." not in text.rstrip(".") and not text.endswith((";", ":", ",")):
         node.title, item.own = text.rstrip("."), []
+
+
+def _code_heading(title: str) -> bool:
+    """After a code, a heading's title, not a sentence wrapped there ("UAS.OPEN.020 of …")."""
+    return len(title) < 120 and not title.endswith((";", ",", ":"))
+
+
+def _runs_on(item: _Item, x0: float) -> bool:
+    """A line in line with an item's label goes on with the item's text when that text does
+    not end a clause yet: definitions printed without a hanging indent ("(1) ‘term’ means
+    the" / "thing;")."""
+    return abs(x0 - item.label_x) <= 3 and bool(item.own) and not _CLAUSE_END.search(
+        item.own[-1].rstrip())
 
 
 def _join(a: str, b: str) -> str:

@@ -6,7 +6,10 @@ Numbering schemes, each followed on its own (a document may mix them):
 - decimal "3", "3.2", "3.2.1" ("3.2." with a full stop; "1.0" is the parent of "1.1");
 - annex letters "A.5", "A.5.1" (ISO 27001 Annex A, appendices "B.2"), under an "Annex A" or
   "Appendix A" heading when there is one; decimal numbers after that heading are read as
-  "A.5.1" too (ISO/IEC 27001:2022 numbers its Annex A controls "5.1");
+  "A.5.1" too (ISO/IEC 27001:2022 numbers its Annex A controls "5.1"). An annex takes its
+  title from its line or from the bold or larger line below it, past a "(normative)" /
+  "(informative)" line (ISO's layout), and keeps that status as `attributes["annex"]`
+  ("normative"); the status is never part of the title;
 - "Section 2", "Chapter 2", "Part 2": divisions, parents of "2.1";
 - a capitalised word before a number, "GOVERN 1.1", "MAP 2.3": "GOVERN 1.1" nests under
   "GOVERN 1";
@@ -23,12 +26,18 @@ forward (a repeat) never opens a clause: refs are unique. Captions ("TABLE 1", "
 are text. Table-of-contents lines (under a "Contents" caption, with dot leaders, or runs of
 numbered lines ending in page numbers) go to unplaced as "[contents] …".
 
+Numbered lists in body text. While a scheme's clauses so far were all opened by lines in bold
+or larger type, a numbered line of it in body type is a list item, text of the clause above,
+when a bold or larger heading further on (with no annex heading between) has its number, or
+when it is indented from the page's text margin and ends like a list item (";", ",", "and",
+"or", or a short phrase and a full stop): a list never takes a section's number.
+
 Word and control ids nest under the decimal (or annex) section they appear in. A numbered
 line in bold or larger type, or short and not a sentence, is a heading with its title; a
 longer one is a clause whose text starts on that line.
 
 Refs Crosswalk assigns, marked `attributes["numbering"] = "assigned by Crosswalk"`: an
-unnumbered heading inside a numbered clause X is "X §1", "X §2" (in order under X). A
+unnumbered heading inside a numbered clause or annex X is "X §1", "X §2" (in order under X). A
 document without numbered headings (a policy; numbered list items at most) is read from its
 bold or larger headings, nested by type size, as "§1", "§2", "§2.1" … in document order; its
 numbered items nest under them with their own numbers while those stay unique.
@@ -59,6 +68,7 @@ _APPENDIX = re.compile(r"^(Annex|Appendix|ANNEX|APPENDIX)\s+([A-Z]|\d{1,2}|[IVX]
                        r"(?:[\s:.—–-]+(.*))?$")
 _GROUP = re.compile(r"^(\S.{1,80}?)\s*\(([A-Z]{2,3}(?:\.[A-Z]{2,3})?)\)(?::\s*(.*))?$")
 _DIVISIONS = {"section", "chapter", "part", "clause"}
+_LONE_DIVISION = re.compile(r"^(CHAPTER|Chapter|SECTION|Section|PART|Part)\s+(\d{1,3})[:.]?$")
 _CAPTION = re.compile(r"^(table|figure|fig\.|exhibit|chart|example|note|box|listing|equation)"
                       r"\s+[\dA-Z]", re.IGNORECASE)
 _LABEL = re.compile(r"^[\w ]{1,30}:\s+\S")  # "Control: a. Develop …": a bold label, not a heading
@@ -67,6 +77,8 @@ _TOC_CAPTION = re.compile(r"^(table of )?contents$|^list of (figures|tables)$|^(
 _PAGE_NO = r"(\d{1,4}|(?=[ivx])x{0,3}(?:ix|iv|v?i{0,3}))"
 _LEADER = re.compile(rf"(?:\.\s?){{4,}}\s*{_PAGE_NO}$|(?:…|_{{4,}})\s*{_PAGE_NO}$|\.{{8,}}$")
 _ENDS_IN_PAGE = re.compile(rf"\S\s+{_PAGE_NO}$")
+_LIST_END = re.compile(r"[;,]$|[;,]?\s(and|or)$")  # "Access Control;", "… records; and"
+_STATUS = re.compile(r"^\((normative|informative)\)\s*(.*)$", re.IGNORECASE)  # ISO annexes
 _DATE = re.compile(r"^(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?,?\s+\d{4}\b")
 ASSIGNED = {"numbering": "assigned by Crosswalk"}
 
@@ -124,9 +136,11 @@ class GenericParser:
             sum(len(ln.text) for ln in body)
         ends = sorted(ln.x1 for ln in body)
         self.right = ends[int(len(ends) * 0.9)] if len(ends) >= 10 else None
+        self.margins = self._margins(body)
         self.doc = RegulationDoc(code="", title="", version_label="", source_name=path.name,
                                  source_format="pdf:generic")
         self.title_lines = self._identity() - self.toc
+        self.zones, self.strong_at = self._strong_numbers()
 
     # ------------------------------------------------------------------ document-wide reads
     def _identity(self) -> set[int]:
@@ -190,6 +204,35 @@ class GenericParser:
                     toc.update(range(i + 1, i + gap))
         return toc
 
+    def _margins(self, body: list[VLine]) -> dict[int, float]:
+        """Each page's text margin: where most of its body-type lines start (the document's,
+        for a page with fewer than three)."""
+        def mode(lines: list[VLine]) -> float:
+            return Counter(round(ln.x0) for ln in lines).most_common(1)[0][0]
+        pages: dict[int, list[VLine]] = {}
+        for ln in body:
+            pages.setdefault(ln.page, []).append(ln)
+        whole = mode(body) if body else 0.0
+        return {page: mode(lines) if len(lines) >= 3 else whole for page, lines in pages.items()}
+
+    def _strong_numbers(self) -> tuple[list[int], dict[tuple[int, str], int]]:
+        """Each line's zone (the strong "Annex"/"Appendix" headings above it) and, for each
+        (zone, ref) of a numbered line in bold or larger type, the last line that has it."""
+        zones: list[int] = []
+        strong: dict[tuple[int, str], int] = {}
+        zone, annex = 0, ""
+        for i, ln in enumerate(self.lines):
+            t = ln.text.strip()
+            skip = i in self.toc or i in self.title_lines
+            if not skip and self._strong(ln) and (a := _APPENDIX.match(t)):
+                zone += 1
+                annex = a[2] if len(a[2]) == 1 and a[2].isalpha() else ""
+            elif not skip and self._strong(ln) and (c := _match(t)):
+                scheme = f"{annex}." if c.scheme == "" and annex else c.scheme
+                strong[(zone, _Id(scheme, c.nums, c.rest).ref())] = i
+            zones.append(zone)
+        return zones, strong
+
     def _strong(self, ln: VLine) -> bool:
         return (ln.bold and not self.body_bold) or ln.size > self.body + 0.5
 
@@ -230,19 +273,26 @@ class GenericParser:
         self.divisions: dict[tuple[str, ...], ClauseNode] = {}  # ("1",) → Section 1
         self.groups: dict[str, ClauseNode] = {}  # "GV.OC" → Organizational Context (GV.OC)
         self.counts: dict[str, int] = {}
+        self.weak: set[str] = set()  # schemes with a clause opened by a line in body type
+        self.taken: set[int] = set()  # lines read as the title of a heading above them
         levels = sorted({(round(ln.size * 2) / 2, ln.bold) for ln in self.lines
                          if self._heading_line(ln)}, reverse=True)
         texts: dict[int, list[str]] = {}
         for i, ln in enumerate(self.lines):
             t = ln.text.strip()
+            if i in self.taken:
+                continue
             if i in self.toc or i in self.title_lines:
                 self.unplaced.append((ln.page, f"[contents] {t}" if i in self.toc else t))
             elif numbered and (a := _APPENDIX.match(t)) and self._strong(ln) \
                     and f"{a[1]} {a[2]}" not in self.refs:
-                self._add(ClauseNode(f"{a[1]} {a[2]}", "annex", title=(a[3] or "").strip(),
-                                     page=ln.page), None, section=True)
+                title, status, below = self._title_below(i, (a[3] or "").strip())
+                self.taken |= below
+                self._add(ClauseNode(f"{a[1]} {a[2]}", "annex", title=title, page=ln.page,
+                                     attributes={"annex": status} if status else {}),
+                          None, section=True)
                 self.annex = a[2] if len(a[2]) == 1 and a[2].isalpha() else ""
-                self.annexes[a[2]] = self.refs[f"{a[1]} {a[2]}"]
+                self.annexes[a[2]] = self.numbered = self.refs[f"{a[1]} {a[2]}"]
             elif numbered and (g := _GROUP.match(t)) and self._strong(ln) \
                     and g[2] not in self.refs:
                 node = ClauseNode(g[2], "heading", title=g[1], page=ln.page)
@@ -250,7 +300,7 @@ class GenericParser:
                 self._add(node, self.groups.get(g[2].rpartition(".")[0]) or self.section,
                           section=False)
                 self.groups[g[2]] = self.numbered = node
-            elif (c := self._id(t)) and self._fits(c, ln, i):
+            elif (c := self._opening(i, ln, t, numbered)) is not None:
                 self._open(c, ln, i, texts, numbered)
             elif self._heading_line(ln) and (not numbered or self.numbered is not None):
                 self._heading(t, ln, levels.index((round(ln.size * 2) / 2, ln.bold)))
@@ -260,6 +310,68 @@ class GenericParser:
                 texts.setdefault(id(self.current), []).append(t)
         for _, node in self.doc.walk():
             node.text = " ".join(texts.get(id(node), []))
+
+    def _title_below(self, i: int, title: str) -> tuple[str, str, set[int]]:
+        """The title and status ("normative", "informative") of the annex heading on line i,
+        from its line or, as ISO sets them, from the lines below it: "(normative)", then the
+        title in bold or larger type (up to two lines in one style). Returns them and the lines
+        below that hold them."""
+        s = _STATUS.match(title)
+        status, title = (s[1].lower(), s[2]) if s else ("", title)
+        page, parts, style = self.lines[i].page, [title] if title else [], None
+        below: set[int] = set()
+        for j in range(i + 1, min(i + 4, len(self.lines))):
+            ln, t = self.lines[j], self.lines[j].text.strip()
+            if ln.page != page or j in self.toc:
+                break
+            key = (round(ln.size, 1), ln.bold)
+            if not status and not parts and (s := _STATUS.match(t)):
+                status, parts = s[1].lower(), [s[2]] if s[2] else []
+            elif self._plain_heading(ln) and (not parts or (key == style and len(parts) < 2)):
+                parts, style = [*parts, t], key
+            else:
+                break
+            below.add(j)
+        return " ".join(parts), status, below
+
+    def _opening(self, i: int, ln: VLine, t: str, numbered: bool) -> _Id | None:
+        """The number that line i opens a clause with, if it does."""
+        if numbered and (c := self._lone_division(i, ln, t)) is not None:
+            return c
+        c = self._id(t)
+        return c if c is not None and self._fits(c, ln, i) else None
+
+    def _lone_division(self, i: int, ln: VLine, t: str) -> _Id | None:
+        """"CHAPTER 2" on a line of its own, in heading type, titled by the line(s) below: a
+        division, parent of "2.1"."""
+        m = _LONE_DIVISION.match(t)
+        if m is None or not self._strong(ln):
+            return None
+        title, _, below = self._title_below(i, "")
+        c = _Id(f"{m[1]} ", (m[2],), title)
+        if not self._fits(c, ln, i):
+            return None
+        self.taken |= below
+        return c
+
+    def _plain_heading(self, ln: VLine) -> bool:
+        """A heading line with no number of its own."""
+        t = ln.text.strip()
+        return self._heading_line(ln) and not (_match(t) or _APPENDIX.match(t) or _GROUP.match(t))
+
+    def _list_item(self, c: _Id, ln: VLine, i: int) -> bool:
+        """A numbered line in body type that is not a section while the clauses of its scheme
+        so far were opened by lines in bold or larger type: a heading further on has its
+        number, or it is indented from the text margin and ends like a list item
+        ("Access Control;", "… records; and", a short phrase and a full stop)."""
+        if self._strong(ln) or c.scheme.endswith("-") or c.scheme in self.weak:
+            return False
+        if self.strong_at.get((self.zones[i], c.ref()), -1) > i:
+            return True
+        indent = ln.x0 - self.margins.get(ln.page, ln.x0)
+        phrase = c.rest.endswith(".") and len(c.rest) <= 60 and len(c.rest.split()) <= 8
+        return c.scheme in self.last and 4 < indent <= 80 and \
+            (phrase or bool(_LIST_END.search(c.rest)))
 
     def _id(self, t: str) -> _Id | None:
         """The line's number in context: "(1) ACCOUNT MANAGEMENT | AUTOMATED …" under AC-2 is
@@ -273,7 +385,8 @@ class GenericParser:
 
     def _fits(self, c: _Id, ln: VLine, i: int) -> bool:
         if c.rest[:1].islower() or _DATE.match(c.rest) or \
-                (c.scheme.endswith("-") and not (self._strong(ln) or c.rest.isupper() or c.colon)):
+                (c.scheme.endswith("-") and not (self._strong(ln) or c.rest.isupper() or c.colon)) \
+                or self._list_item(c, ln, i):
             return False
         p, prev = c.ints, self.last.get(c.scheme)
         last = prev.ints if prev else None
@@ -297,6 +410,8 @@ class GenericParser:
     def _open(self, c: _Id, ln: VLine, i: int, texts: dict[int, list[str]],
               numbered: bool) -> None:
         self.last[c.scheme] = c
+        if not self._strong(ln):
+            self.weak.add(c.scheme)
         if c.scheme.endswith("-") and len(c.nums) == 1:
             self.control = c
         heading = self._strong(ln) or self._title_like(c.rest, i)

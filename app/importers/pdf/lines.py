@@ -67,8 +67,10 @@ def open_pdf(path: Path) -> object:
         if "password" in reason:
             raise ImportFailed(f"{path} is encrypted; save an unprotected copy and import "
                                "that") from None
-        raise ImportFailed(f"{path} is damaged or truncated and cannot be read as a PDF "
-                           f"({exc})") from None
+        detail = re.search(r"PDFium: ([^)]+)", str(exc))
+        why = f" (PDFium: {detail.group(1).rstrip('.').lower()})" if detail else ""
+        raise ImportFailed(f"{path} is damaged or truncated and cannot be read as a PDF{why}; "
+                           "get a fresh copy") from None
 
 
 def read_pages(path: Path, *, on_page: Progress | None = None,
@@ -109,6 +111,14 @@ def _read_page(pdf: object, index: int, raw: object, buf: object,
             textpage.close()
     finally:
         page.close()
+
+
+def ends_whole(path: Path) -> bool:
+    """Whether the file ends as a PDF does, with "%%EOF" in its last kilobyte (PDFium reads
+    a file cut short near its end without a word, rebuilding what it can)."""
+    with path.open("rb") as fh:
+        fh.seek(max(0, path.stat().st_size - 1024))
+        return b"%%EOF" in fh.read()
 
 
 def page_count(path: Path) -> int:
@@ -172,8 +182,9 @@ class _LineReader:
         italic = _italic_lead(chunk, start, raw, handle, self.buf, flags) \
             if flags.value & _ITALIC or chunk.lstrip().startswith("(") else ""  # type: ignore[attr-defined]
         chunk = _drop_kerning_spaces(chunk, start, tp, raw, handle, lt - lb)
+        text = _CONTROL.sub(" ", chunk.replace("\u00ad", "")).rstrip()
         out.append(Line(self.number, _shared(left), _shared(right), _shared(top),
-                        _shared(lt - lb), bold, chunk.replace("\u00ad", "").rstrip(), italic))
+                        _shared(lt - lb), bold, text, italic))
 
     def _apart(self, chunk: str, start: int, size: float, first_right: float,
                last_left: float) -> bool:
@@ -211,6 +222,7 @@ class _LineReader:
             self.read(start, text, out, split=False)
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # control characters
 _FLOATS: dict[float, float] = {}
 
 

@@ -150,14 +150,7 @@ def clean(pages: Iterable[PageInfo]) -> Cleaned:
         body = _commonest(sizes)
         per_page += [(_bare(h), visual_lines(h, body)) for h in held]
     result.body_size = body = _commonest(sizes)
-    # running heads: lines near the top or bottom edge whose shape repeats on many pages
-    shape_pages: dict[str, set[int]] = {}
-    for p, lines in per_page:
-        for ln in _edge_lines(lines, p):
-            shape_pages.setdefault(_shape(ln.text), set()).add(p.number)
-    threshold = max(2, result.pages // 5)
-    running = {s for s, where in shape_pages.items() if len(where) >= threshold
-               and (len(where) >= 3 or not _STRUCTURAL.match(s))}
+    running = _running_shapes(per_page, result.pages)
     for p, lines in per_page:
         kept: list[VLine] = []
         edge = {id(ln) for ln in _edge_lines(lines, p)}
@@ -178,6 +171,26 @@ def clean(pages: Iterable[PageInfo]) -> Cleaned:
 _HARD_END = re.compile(r"(?<=\w)-\s*$")  # "Public Law 104-" (then "191" on the next line)
 
 
+def _running_shapes(per_page: list[tuple[PageInfo, list[VLine]]], pages: int) -> set[str]:
+    """Shapes (digits as "#") of running heads and feet: lines near the top or bottom edge
+    that repeat on many pages. The same text every time ("EN", a document title) is a
+    running head whatever its type; lines that differ in their numbers must also look like
+    one — not bold, not a heading ("CHAPTER 2", "Article 7", "3 Scope") that happens to open
+    each page — as folios and "L 119/2 … 4.5.2016" do."""
+    seen: dict[str, tuple[set[int], set[str], bool]] = {}  # shape → pages, texts, any bold
+    for p, lines in per_page:
+        for ln in _edge_lines(lines, p):
+            where, texts, bold = seen.setdefault(_shape(ln.text), (set(), set(), False))
+            where.add(p.number)
+            texts.add(ln.text)
+            if ln.bold and not bold:
+                seen[_shape(ln.text)] = (where, texts, True)
+    threshold = max(2, pages // 5)
+    return {s for s, (where, texts, bold) in seen.items() if len(where) >= threshold
+            and (len(texts) == 1 or not (bold or _STRUCTURAL.match(s) or _NUMBERED.match(s)))}
+
+
+_NUMBERED = re.compile(r"^#(?:\.#)*\.?\s+[A-Z][a-z]")  # "# Scope": a numbered heading's shape
 _STRUCTURAL = re.compile(r"^(?:Article|ARTICLE|Chapter|CHAPTER|Section|SECTION|Annex|ANNEX|"
                          r"Title|TITLE|Part|PART|Subpart|§)\b")  # a heading, on two pages
 _BODY_PAGES = 10  # pages whose commonest size is taken as the body size

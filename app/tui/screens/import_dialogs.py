@@ -13,7 +13,17 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.markup import escape
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, DirectoryTree, Input, Label, Select, Static, Tree
+from textual.widgets import (
+    Button,
+    DataTable,
+    DirectoryTree,
+    Footer,
+    Input,
+    Label,
+    Select,
+    Static,
+    Tree,
+)
 from textual.widgets.tree import TreeNode
 
 from app.domain.clauses import ClauseNode
@@ -181,11 +191,13 @@ class ImportPlanDialog(ModalScreen[bool]):
                 tree.show_root = False
                 yield tree
                 with VerticalScroll(id="preview-detail"):
-                    yield Static(id="preview-text")
+                    yield Static("[dim]Choose a clause to read its text and page.[/]",
+                                 id="preview-text")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Unplaced text  u", id="unplaced", compact=True)
                 yield Button("Commit  ctrl+s", variant="primary", id="commit", compact=True)
                 yield Button("Cancel  esc", id="cancel", compact=True)
+        yield Footer()  # this dialog's keys, not the screen's below
 
     def on_mount(self) -> None:
         tree = self.query_one("#preview-tree", Tree)
@@ -298,11 +310,8 @@ def _lines(n: int) -> str:
 
 def plan_markup(plan: ImportPlan) -> str:
     lines = [f"[b]{escape(plan.headline)}[/]", f"[dim]{escape(plan.doc.title[:200])}[/]", ""]
-    for line in plan.details(unplaced_shown=0):
-        styled = escape(line)
-        for word in ("warning:", "unplaced:"):
-            styled = styled.replace(word, f"[b $warning]{word}[/]", 1)
-        lines.append(styled)
+    for line in plan.details(shown=0, listed="listed below the clauses"):
+        lines.append(escape(line).replace("warning:", "[b $warning]warning:[/]", 1))
     lines += ["", "Nothing is written until you commit; the import is one audited "
                   "transaction."]
     return "\n".join(lines)

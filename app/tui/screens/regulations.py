@@ -314,8 +314,8 @@ class RegulationsScreen(SectionScreen):
             now = time.monotonic()
             if now - shown[0] >= 0.05 or done == pages:
                 shown[0] = now
-                self.post_message(ImportProgress(f"reading {path.name}: page {done} of "
-                                                 f"{pages}", 0.05 + 0.8 * done / pages))
+                self.post_message(ImportProgress(f"page {done:,} of {pages:,} · reading "
+                                                 f"{path.name}", 0.05 + 0.8 * done / pages))
 
         try:
             if doc is None:
