@@ -91,6 +91,7 @@ def test_indented_labels_open_their_paragraph_after_and(tmp_path: Path) -> None:
     assert got["Part 11 Subpart B"].title == "Electronic Signatures"
     assert got["§ 11.10(b)(2)"].text == "To protect against loss."  # not the subpart's
     assert not any("Subpart" in t for _, t in doc.unplaced)
+    assert doc.version_label == "2023-04-01"  # the GPO edition of the running head
 
 
 def test_two_column_items_ending_and_nest_without_indents(tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ _LABEL = re.compile(r"^\(([a-z]{1,2}|\d{1,2}|[ivxl]+|[A-Z]{1,2})\)")
 _SOURCE_NOTE = re.compile(r"^\[\d+ FR \d+")
 _ENTRY = re.compile(r"^(?:§|Subparts? [A-Z]|Appendix [A-Z] |PART \d)")  # of a contents list
 _NUMBERED_ENTRY = re.compile(r"^\d+\.\d+\s")  # "11.10 Controls for closed systems." (GPO)
+_EDITION = re.compile(r"\((\d{1,2})[–-](\d{1,2})[–-](\d{2}) Edition\)")
 _UNPLACED_START = re.compile(r"^(AUTHORITY|SOURCE|EFFECTIVE DATE NOTE):")
 # "Appendix A to Subpart C of Part 164—Security Standards: Matrix", over two or three lines
 _APPENDIX = re.compile(r"^Appendix ([A-Z]) to (?:Subpart ([A-Z]) of )?Part\b")
@@ -143,9 +144,14 @@ class CfrParser:
         m = re.search(r"(January|February|March|April|May|June|July|August|September|October|"
                       r"November|December) (\d{1,2}), (\d{4})",
                       " ".join(ln.text for ln in self.lines[:60]))
+        edition = _EDITION.search(" ".join(ln.text for ln in self.lines[:60]))
         if m:  # "as amended through March 26, 2013" → 2013-03-26
             self.doc.version_label = act_date(f"of {m.group(2)} {m.group(1)} {m.group(3)}")
             self.doc.effective_date = self.doc.version_label
+        elif edition:  # the GPO's annual edition, "(4–1–23 Edition)" → 2023-04-01
+            month, day, year = (int(g) for g in edition.groups())
+            self.doc.version_label = f"{2000 + year if year < 70 else 1900 + year}-{month:02d}-" \
+                                     f"{day:02d}"
 
     # ------------------------------------------------------------------ lines
     def _line(self, ln: VLine, previous: VLine | None, following: VLine | None) -> None:
