@@ -72,6 +72,21 @@ def v1_workspace(tmp_path: Path) -> Path:
     return target
 
 
+@pytest.fixture(scope="session")
+def library_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace with the bundled library, built once; tests work on copies (`lib_ws`)."""
+    path = tmp_path_factory.mktemp("library") / "library.db"
+    make_store(path, library=True).close()
+    return path
+
+
+@pytest.fixture
+def lib_ws(library_db: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "lib.db"
+    shutil.copyfile(library_db, target)
+    return target
+
+
 @pytest.fixture
 def corpus() -> Path:
     """The official documents of ../shared/corpus (or $CROSSWALK_CORPUS)."""

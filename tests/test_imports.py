@@ -14,7 +14,6 @@ official documents of the corpus.
 from __future__ import annotations
 
 import json
-import shutil
 import time
 import tracemalloc
 from collections import Counter
@@ -86,21 +85,6 @@ def intact(cli: Cli, ws: Path) -> None:
 
 
 # --------------------------------------------------------------------------------- fixtures
-@pytest.fixture(scope="module")
-def library_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A workspace with the bundled library, built once; tests work on copies."""
-    path = tmp_path_factory.mktemp("imports") / "library.db"
-    make_store(path, library=True).close()
-    return path
-
-
-@pytest.fixture
-def lib_ws(library_db: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "lib.db"
-    shutil.copyfile(library_db, target)
-    return target
-
-
 @pytest.fixture
 def bare_ws(tmp_path: Path) -> Path:
     path = tmp_path / "bare.db"

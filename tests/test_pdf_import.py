@@ -21,7 +21,6 @@ import difflib
 import functools
 import json
 import re
-import shutil
 import statistics
 import time
 import tracemalloc
@@ -42,7 +41,7 @@ from app.importers.pdf.lines import read_pages
 from app.importers.pdf.visual import clean
 from app.services.imports import read_document
 from tests import pdfgen
-from tests.conftest import ROOT, make_store
+from tests.conftest import ROOT
 from tests.helpers import assert_error, sha256, unchanged
 
 GDPR_PDF = "CELEX_32016R0679_EN_TXT.pdf"
@@ -472,21 +471,6 @@ def test_a_forced_layout_that_does_not_fit_says_what_it_tried(cli: Cli, lib_ws: 
 
 
 # ========================================================= into the workspace, through the CLI
-@pytest.fixture(scope="module")
-def library_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A workspace with the bundled library, built once; tests work on copies."""
-    path = tmp_path_factory.mktemp("pdf-import") / "library.db"
-    make_store(path, library=True).close()
-    return path
-
-
-@pytest.fixture
-def lib_ws(library_db: Path, tmp_path: Path) -> Path:
-    target = tmp_path / "lib.db"
-    shutil.copyfile(library_db, target)
-    return target
-
-
 def run_json(cli: Cli, ws: Path, *args: str) -> Any:
     r = cli("--workspace", str(ws), *args)
     assert r.code == 0, (args, r.err)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from app.errors import ImportFailed
@@ -12,7 +14,7 @@ MAX_BYTES = 100 * 1024 * 1024  # no regulation or catalog comes near this; refus
 
 def read_bytes(path: Path, limit: int = MAX_BYTES) -> bytes:
     """The file's bytes, or a clear error for a missing, unreadable or oversized file."""
-    try:
+    with _reading(path):
         size = path.stat().st_size
         if not path.is_file():
             raise ImportFailed(f"{path} is not a regular file")
@@ -22,6 +24,19 @@ def read_bytes(path: Path, limit: int = MAX_BYTES) -> bytes:
                 f"{limit / 1_048_576:,.0f} MB)"
             )
         return path.read_bytes()
+
+
+def read_head(path: Path, size: int = 4096) -> bytes:
+    """The file's first bytes (to tell its format), with the same clear errors."""
+    with _reading(path), path.open("rb") as fh:
+        return fh.read(size)
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    """OS errors while reading `path` as one plain sentence."""
+    try:
+        yield
     except FileNotFoundError:
         raise ImportFailed(f"{path} does not exist") from None
     except IsADirectoryError:

@@ -26,7 +26,7 @@ from sqlmodel import col, select
 from app.domain.clauses import ClauseNode, RegulationDoc, text_hash
 from app.errors import DetailsNeeded, ImportFailed, InvalidInput, NotFound
 from app.importers.catalog import check_tree
-from app.importers.source import read_bytes, sniff_format
+from app.importers.source import read_bytes, read_head, sniff_format
 from app.services.regulations import get_regulation, insert_mappings, insert_regulation
 from app.services.versions import VersionDiff, diff_against
 from app.store import Store, Tx
@@ -44,7 +44,7 @@ def read_document(path: Path, *, fmt: str | None = None, code: str | None = None
     """Parse `path` into a clause tree, detecting its format unless `fmt` is given. PDFs are
     read page by page (`on_page(done, pages)`; raise from it to stop) with their `layout`
     detected unless given."""
-    fmt = fmt or sniff_format(path, _head(path))
+    fmt = fmt or sniff_format(path, read_head(path))
     if fmt == "pdf" or layout is not None:
         return _finish(_read_pdf(path, layout, on_page), path, _sha256(path), code, title,
                        version)
@@ -83,18 +83,6 @@ def complete_document(doc: RegulationDoc, *, code: str | None = None, title: str
 
 
 MAX_PDF_BYTES = 1024 * 1024 * 1024  # PDFs are read page by page, never whole
-
-
-def _head(path: Path) -> bytes:
-    try:
-        with path.open("rb") as fh:
-            return fh.read(4096)
-    except FileNotFoundError:
-        raise ImportFailed(f"{path} does not exist") from None
-    except IsADirectoryError:
-        raise ImportFailed(f"{path} is a directory, not a file") from None
-    except OSError as exc:
-        raise ImportFailed(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def _sha256(path: Path) -> str:

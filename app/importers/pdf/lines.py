@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.errors import ImportFailed
+from app.importers.source import read_head
 
 Progress = Callable[[int, int], None]  # (page done, pages) → None; raise to cancel
 HYPHEN_MARK = "\ufffe"  # PDFium's mark of a word hyphenated at a line end
@@ -53,12 +54,7 @@ def open_pdf(path: Path) -> object:
     """Open a PDF with PDFium, with a plain error for what cannot be opened."""
     import pypdfium2 as pdfium
 
-    try:
-        with path.open("rb") as fh:
-            head = fh.read(1024)
-    except OSError as exc:
-        raise ImportFailed(f"cannot read {path}: {exc.strerror or exc}") from None
-    if b"%PDF" not in head:
+    if b"%PDF" not in read_head(path, 1024):
         raise ImportFailed(f"{path} is not a PDF (it does not start with %PDF)")
     try:
         return pdfium.PdfDocument(str(path))
