@@ -556,3 +556,7 @@ def main(argv: Iterable[str] | None = None) -> None:
                 "rerun with --debug for the traceback and report it", err=True)
         sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+# Commands kept in modules of their own register themselves on `cli` when imported.
+from app import cli_mappings  # noqa: E402, F401
