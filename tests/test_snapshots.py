@@ -269,3 +269,50 @@ class TestRegulations:
         assert snap_compare(make_app(store, show_paths=False),
                             run_before=script("3", choose("POLICY"), "d"),
                             terminal_size=(100, 30))
+
+
+def matrix_on(code: str, ref: str | None = None,
+              column: int = 0) -> Callable[[Screen[object]], object]:
+    """Choose `code` in the Mapping screen (the matrix loads in a worker: the next step
+    waits for it); then, with `ref`, open its ancestors and put the cursor on it."""
+    def pick(screen: Screen[object]) -> None:
+        from app.tui.widgets.mapping_matrix import MappingMatrix
+
+        select = screen.query_one("#matrix-select", Select)
+        wanted = next(v for label, v in select._options if str(label).startswith(code))
+        if select.value != wanted:
+            select.value = wanted
+            return
+        if ref is not None:
+            matrix = screen.query_one(MappingMatrix)
+            assert matrix.matrix is not None
+            matrix.go_to(next(r.id for r in matrix.matrix.rows if r.ref == ref))
+            matrix.column = column
+
+    return pick
+
+
+class TestMapping:
+    @SIZES
+    def test_matrix(self, snap_compare, size: tuple[int, int]) -> None:
+        """GDPR opened at Art. 32(1)(b) → SEC-1: the mapped cells by relationship and
+        coverage, the folded recitals, the cell's mapping below, the legend."""
+        folder = fixed_folder("matrix")
+        assert snap_compare(library_app(folder / "ws.db"),
+                            run_before=script("5", matrix_on("GDPR"),
+                                              matrix_on("GDPR", "Art. 32(1)(b)", 4)),
+                            terminal_size=size)
+
+    def test_mapping_form(self, snap_compare) -> None:
+        folder = fixed_folder("matrix-form")
+        assert snap_compare(library_app(folder / "ws.db"),
+                            run_before=script("5", matrix_on("GDPR"),
+                                              matrix_on("GDPR", "Art. 32(1)(b)", 4), "m"),
+                            terminal_size=(120, 36))
+
+    def test_control_view(self, snap_compare) -> None:
+        folder = fixed_folder("matrix-control")
+        assert snap_compare(library_app(folder / "ws.db"),
+                            run_before=script("5", matrix_on("GDPR"),
+                                              matrix_on("GDPR", "Art. 32(1)(b)", 4), "c"),
+                            terminal_size=(120, 36))

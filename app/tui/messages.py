@@ -11,6 +11,7 @@ from app.domain.clauses import RegulationDoc
 from app.services.audit import VerifyReport
 from app.services.clause_index import ClauseIndex
 from app.services.imports import ImportPlan
+from app.services.matrix import Matrix
 from app.services.versions import VersionDiff
 
 
@@ -97,3 +98,10 @@ class ImportDetailsWanted(Message):
 @dataclass
 class DiffReady(Message):
     diff: VersionDiff
+
+
+@dataclass
+class MatrixLoaded(Message):
+    """The clause × control matrix of a regulation version, read in a worker."""
+
+    matrix: Matrix
