@@ -746,14 +746,15 @@ def test_demo_creates_default_demo_workspace(cli: Cli) -> None:
     c = st["counts"]
     assert c["regulations"] == 3 and c["clauses"] > 2000 and c["mappings"] > 100
     library = c["regulations"] + c["clauses"] + c["mappings"]  # one event each
-    assert c["audit_events"] == SEED_EVENTS + library + 12
+    demo_work = 12 + 8 + 1  # control edits; mapping reviews; one mapping edited
+    assert c["audit_events"] == SEED_EVENTS + library + demo_work
     controls = json.loads(cli("-w", str(path), "controls", "--json").out)
     assert all(c["owner"] for c in controls)
     gov1 = next(c for c in controls if c["id"] == "GOV-1")
     assert (gov1["owner"], gov1["status"]) == ("Head of Compliance", "implemented")
     v = cli("-w", str(path), "verify")
     assert v.code == 0 and v.out.startswith(
-        f"audit chain intact: {SEED_EVENTS + library + 12} events, head ")
+        f"audit chain intact: {SEED_EVENTS + library + demo_work} events, head ")
 
 
 def test_demo_again_opens_the_same_one_and_reset_recreates_it(cli: Cli) -> None:

@@ -164,3 +164,17 @@ def test_mappings_list_filters_by_regulation_control_and_status(cli, lib_ws: Pat
     assert text[0].split() == ["CLAUSE", "CONTROL", "RELATIONSHIP", "STRENGTH", "COVERAGE",
                                "REVIEW"]
     assert len(text) == len(sec1) + 1
+
+
+def test_the_demo_has_mappings_in_every_review_state(cli, tmp_path: Path) -> None:
+    ws = tmp_path / "demo.db"
+    r = cli("-w", str(ws), "demo", "--no-open")
+    assert r.code == 0, r.err
+    maps = run_json(cli, ws, "mappings")
+    assert {m["review_status"] for m in maps} == {"draft", "reviewed", "approved"}
+    mine = [m for m in maps if m["author"] != "crosswalk (default mapping)"]
+    assert [m["full_ref"] for m in mine] == ["GDPR Art. 35(7)(b)", "GDPR Art. 35(7)(b)"]
+    reopened = next(m for m in maps if m["full_ref"] == "GDPR Art. 22(1)"
+                    and m["control_id"] == "GOV-2")
+    assert (reopened["review_status"], reopened["strength"]) == ("draft", 8)
+    assert run_json(cli, ws, "verify")["intact"] is True

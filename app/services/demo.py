@@ -7,6 +7,7 @@ from pathlib import Path
 
 from app.errors import WorkspaceError
 from app.services.controls import update_control
+from app.services.mappings import add_mapping, review_mapping, update_mapping
 from app.services.workspace import open_workspace, workspace_status
 from app.store import Store, files
 
@@ -48,6 +49,35 @@ DEMO_CONTROLS: dict[str, tuple[str, str, str]] = {
 }
 
 
+# The analysts' mapping work so far: reviews along the trail, their own mappings, one edit.
+DEMO_REVIEWED: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("GDPR Art. 5(1)(f)", "SEC-1", ("reviewed", "approved")),
+    ("GDPR Art. 5(1)(c)", "GOV-3", ("reviewed", "approved")),
+    ("GDPR Art. 22(1)", "GOV-2", ("reviewed",)),
+    ("EU-AI-ACT Art. 9(1)", "GOV-2", ("reviewed", "approved")),
+    ("EU-AI-ACT Art. 15(1)", "OPS-2", ("reviewed",)),
+)
+DEMO_ADDED: tuple[tuple[str, str, str, str, str, int], ...] = (
+    ("GDPR Art. 35(7)(b)", "GOV-2", "intersects-with", "partial",
+     "Model validation assesses whether the scoring is necessary and proportionate to its "
+     "lending purpose.", 6),
+    ("GDPR Art. 35(7)(b)", "GOV-3", "intersects-with", "partial",
+     "The DPO records the lawful basis and minimisation review of each scoring feature.", 5),
+)
+
+
+def _demo_mappings(store: Store) -> None:
+    for ref, control, relationship, coverage, rationale, strength in DEMO_ADDED:
+        add_mapping(store, ref, control, relationship=relationship, coverage=coverage,
+                    rationale=rationale, strength=strength)
+    for ref, control, steps in DEMO_REVIEWED:
+        for status in steps:
+            review_mapping(store, ref, control, status)
+    update_mapping(store, "GDPR Art. 22(1)", "GOV-2", strength=8,  # reopens its review
+                   rationale="Applicants get an explanation and a human review of automated "
+                             "credit refusals.")
+
+
 def create_demo(path: Path, *, actor: str, reset: bool = False) -> Store:
     """Create the demo workspace at `path` (or open it if it is there and `reset` is off)."""
     state = files.inspect(path)  # refuses anything that is not a workspace: we never delete it
@@ -66,4 +96,5 @@ def create_demo(path: Path, *, actor: str, reset: bool = False) -> Store:
     store = open_workspace(path, create=True, actor=actor, name=DEMO_NAME)
     for control_id, (owner, status, narrative) in DEMO_CONTROLS.items():
         update_control(store, control_id, owner=owner, status=status, narrative=narrative)
+    _demo_mappings(store)
     return store
