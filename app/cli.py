@@ -394,7 +394,7 @@ def clause_cmd(c: Context, full_ref: str, as_json: bool) -> None:
 @click.option("--version", "version", metavar="V", help="Version label, overriding the "
               "document's.")
 @click.option("--format", "fmt", help="Skip detection: catalog, csv, formex, eurlex-html, "
-              "oscal-json, oscal-xml, ciso-assistant.")
+              "oscal-json, oscal-xml, ciso-assistant, oscal-mapping.")
 @click.option("--layout", help="PDF layout instead of detecting it: eu-oj-classic, "
               "eu-oj-2024, cfr, generic.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
@@ -406,7 +406,13 @@ def import_cmd(c: Context, file: Path, code: str | None, title: str | None,
     """Import a regulation (new, a new version, or the official text of one already here)
     from a PDF, Formex XML, EUR-Lex XHTML, OSCAL, CISO Assistant, CSV or catalog file."""
     from app.services.imports import check_code, commit_import, plan_import, read_document
+    from app.services.mapping_import import is_mapping_collection
 
+    if is_mapping_collection(file, fmt):  # an OSCAL mapping collection: app/cli_oscal.py
+        from app.cli_oscal import import_mapping_collection
+
+        return import_mapping_collection(c, file, code=code, version=version,
+                                         dry_run=dry_run, as_json=as_json)
     progress = _page_progress()
     try:
         doc = read_document(file, fmt=fmt, code=check_code(code) if code else None,
@@ -559,4 +565,8 @@ def main(argv: Iterable[str] | None = None) -> None:
 
 
 # Commands kept in modules of their own register themselves on `cli` when imported.
-from app import cli_mappings  # noqa: E402, F401
+from app import (  # noqa: E402, F401
+    cli_analysis,
+    cli_mappings,
+    cli_oscal,
+)

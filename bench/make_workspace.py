@@ -1,9 +1,13 @@
 """Build a synthetic large workspace through the services (so every row is audited).
 
     python bench/make_workspace.py PATH [--regulations N] [--clauses M] [--edits K]
+                                        [--mappings-per-clause X]
 
 Each regulation gets M clauses: articles with numbered paragraphs and lettered points, with a
-few hundred characters of filler text each. Later issues extend this with their entities.
+few hundred characters of filler text each. With X > 0, about X mappings per clause (issue 5):
+every tenth clause is left unmapped (gaps), others get X or 2X distinct controls; mostly
+`intersects-with`/partial, one in five `subset-of`/full, one in fifty `no-relationship`;
+draft, reviewed and approved in turn. Later issues extend this with their entities.
 """
 
 from __future__ import annotations
@@ -14,8 +18,11 @@ import time
 from pathlib import Path
 
 from app.domain.clauses import ClauseNode, RegulationDoc
+from app.domain.controls import CONTROL_IDS
+from app.domain.mappings import REVIEW_STATUS
+from app.importers.mapping_file import MappingSpec
 from app.services.controls import update_control
-from app.services.regulations import add_regulation
+from app.services.regulations import add_regulation, insert_mappings
 from app.services.workspace import open_workspace
 
 FILLER = ("The provider shall ensure that the system is designed and developed so that it "
@@ -50,12 +57,36 @@ def synthetic_regulation(index: int, clauses: int) -> RegulationDoc:
                          version_label="1", jurisdiction="Nowhere", clauses=nodes)
 
 
-def build(path: Path, regulations: int, clauses: int, edits: int = 0) -> float:
+def synthetic_mappings(doc: RegulationDoc, per_clause: int) -> dict[str, list[MappingSpec]]:
+    """About `per_clause` mappings per clause of `doc`, by review status (see the module doc)."""
+    out: dict[str, list[MappingSpec]] = {s: [] for s in REVIEW_STATUS}
+    n = 0
+    for i, (_, node) in enumerate(doc.walk()):
+        k = 0 if i % 10 == 0 else 2 * per_clause if i % 10 == 5 else per_clause
+        for j in range(k):
+            control = CONTROL_IDS[(i * 5 + j * 7) % len(CONTROL_IDS)]
+            rel, cov = (("no-relationship", "partial") if n % 50 == 49 else
+                        ("subset-of", "full") if n % 5 == 4 else ("intersects-with", "partial"))
+            out[REVIEW_STATUS[n % 3]].append(MappingSpec(
+                node.ref, control, rel, "semantic", 5, cov,
+                f"Synthetic mapping {n} for benchmarking."))
+            n += 1
+    return out
+
+
+def build(path: Path, regulations: int, clauses: int, edits: int = 0,
+          mappings_per_clause: int = 0) -> float:
     """Create the workspace; return the seconds it took."""
     start = time.perf_counter()
     store = open_workspace(path, create=True, actor="bench")
     for i in range(1, regulations + 1):
-        add_regulation(store, synthetic_regulation(i, clauses))
+        doc = synthetic_regulation(i, clauses)
+        reg = add_regulation(store, doc)
+        if mappings_per_clause:
+            assert reg.id is not None
+            with store.write() as tx:
+                for status, specs in synthetic_mappings(doc, mappings_per_clause).items():
+                    insert_mappings(tx, reg.id, specs, author="bench", review_status=status)
     for i in range(edits):
         update_control(store, "OPS-2", owner=f"owner {i}")
     store.close()
@@ -68,13 +99,17 @@ def main() -> None:
     ap.add_argument("--regulations", type=int, default=5)
     ap.add_argument("--clauses", type=int, default=2000, help="clauses per regulation")
     ap.add_argument("--edits", type=int, default=0, help="control edits to add")
+    ap.add_argument("--mappings-per-clause", type=int, default=0, metavar="X",
+                    help="about X mappings per clause (0: none)")
     args = ap.parse_args()
     if args.path.exists():
         sys.exit(f"{args.path} exists; choose a new path")
-    seconds = build(args.path, args.regulations, args.clauses, args.edits)
+    seconds = build(args.path, args.regulations, args.clauses, args.edits,
+                    args.mappings_per_clause)
     total = args.regulations * args.clauses
     print(f"built {args.path}: {args.regulations} regulations × {args.clauses} clauses = "
-          f"{total:,} clauses, {args.edits} edits in {seconds:.2f} s")
+          f"{total:,} clauses, {args.edits} edits, {args.mappings_per_clause} mappings per "
+          f"clause in {seconds:.2f} s")
 
 
 if __name__ == "__main__":

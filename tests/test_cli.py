@@ -935,7 +935,9 @@ def test_exe_help_lists_every_command(crosswalk_exe: Exe) -> None:
     assert r.code == 0, r.err
     listed = re.findall(r"^  ([a-z-]+)\s", r.out.split("Commands:", 1)[1], flags=re.M)
     assert set(listed) == {"init", "status", "controls", "control", "verify", "log", "tui",
-                           "demo", "regulations", "clauses", "clause", "import", "diff"}
+                           "demo", "regulations", "clauses", "clause", "import", "diff",
+                           "map", "unmap", "review", "mappings", "coverage", "gaps",
+                           "overlap", "impact", "mapping-check", "export"}
     for option in ("--workspace", "--actor", "--debug", "--version"):
         assert option in r.out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -81,6 +82,8 @@ def sniff_format(path: Path, head: bytes) -> str | None:
         if "<catalog" in low and "oscal" in low:
             return "oscal-xml"
         return "xml" if low.startswith("<") else None
+    if re.search(r'"mapping[-_]?collection"|^\s*mapping[-_]collection\s*:', low, re.M):
+        return "oscal-mapping"  # before "catalog": its resources are typed "catalog"
     if low.startswith("{") or suffix == ".json":
         if '"catalog"' in low:
             return "oscal-json"

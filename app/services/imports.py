@@ -48,6 +48,9 @@ def read_document(path: Path, *, fmt: str | None = None, code: str | None = None
     if fmt == "pdf" or layout is not None:
         return _finish(_read_pdf(path, layout, on_page), path, _sha256(path), code, title,
                        version)
+    if fmt == "oscal-mapping":
+        raise ImportFailed(f"{path} is an OSCAL mapping collection, not a regulation: import "
+                           "it with `crosswalk import FILE` on the command line")
     data = read_bytes(path)
     if fmt not in FORMATS:
         raise ImportFailed(

@@ -1,0 +1,112 @@
+"""The mapping graph (networkx, built from one store snapshot, never stored).
+
+**Nodes** have an id ``"<kind>:<key>"`` and a ``kind`` attribute, so later node kinds
+(evidence, tests, risks, playbooks) join without changing the traversals:
+
+- ``regulation:GDPR@2016-04-27`` — code, version_label, title, latest;
+- ``clause:123`` (the row id: refs repeat across versions) — code, version_label, ref,
+  full_ref, clause_kind, title, assessable, position;
+- ``control:SEC-1`` — control_id, name.
+
+**Edges** have a ``kind`` too: ``contains`` (regulation → top-level clause, clause → clause)
+and ``maps-to`` (clause → control, one per mapping, carrying mapping_id, relationship,
+coverage, strength, matching, review_status, author, flag and the timestamps). Every node and
+edge has a ``label``. Attribute values are strings, numbers or booleans (GraphML-safe).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from app.errors import InvalidInput
+from app.services.snapshot import Snapshot, load_snapshot
+from app.store import Store
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+CONTAINS = "contains"
+MAPS_TO = "maps-to"
+
+
+
+def regulation_node(code: str, version_label: str) -> str:
+    return f"regulation:{code}@{version_label}"
+
+
+def clause_node(clause_id: int) -> str:
+    return f"clause:{clause_id}"
+
+
+def control_node(control_id: str) -> str:
+    return f"control:{control_id}"
+
+
+def build_graph(snap: Snapshot) -> nx.DiGraph:
+    """The graph of a snapshot (see the module doc for nodes and edges)."""
+    import networkx as nx
+
+    g = nx.DiGraph()
+    reg_node = {}
+    for r in snap.regulations:
+        reg_node[r.id] = n = regulation_node(r.code, r.version_label)
+        g.add_node(n, kind="regulation", label=f"{r.code} {r.version_label}", code=r.code,
+                   version_label=r.version_label, title=r.title, latest=r.latest)
+    regs = snap.regulation
+    g.add_nodes_from((clause_node(c.id), {
+        "kind": "clause", "label": f"{regs[c.regulation_id].code} {c.ref}",
+        "code": regs[c.regulation_id].code,
+        "version_label": regs[c.regulation_id].version_label, "ref": c.ref,
+        "full_ref": f"{regs[c.regulation_id].code} {c.ref}", "clause_kind": c.kind,
+        "title": c.title, "assessable": c.assessable, "position": c.position,
+    }) for c in snap.clauses.values())
+    g.add_nodes_from((control_node(c.id), {"kind": "control", "label": c.id,
+                                           "control_id": c.id, "name": c.name})
+                     for c in snap.controls)
+    g.add_edges_from(
+        (clause_node(c.parent_id) if c.parent_id in snap.clauses else reg_node[c.regulation_id],
+         clause_node(c.id), {"kind": CONTAINS, "label": CONTAINS})
+        for c in snap.clauses.values())
+    g.add_edges_from((clause_node(m.clause_id), control_node(m.control_id), {
+        "kind": MAPS_TO, "label": m.relationship, "mapping_id": m.id,
+        "relationship": m.relationship, "coverage": m.coverage, "strength": m.strength,
+        "matching": m.matching, "review_status": m.review_status, "author": m.author,
+        "flag": m.flag, "created_at": m.created_at, "updated_at": m.updated_at,
+        "reviewed_by": m.reviewed_by or "", "reviewed_at": m.reviewed_at or "",
+    }) for m in snap.mappings)
+    return g
+
+
+def load_graph(store: Store, regulation_ids: Iterable[int] | None = None, *,
+               also: Iterable[int] = ()) -> nx.DiGraph:
+    """Build the graph from one snapshot (default: the latest version of every regulation,
+    plus the versions in `also`)."""
+    return build_graph(load_snapshot(store, regulation_ids, also=also))
+
+
+def all_versions(store: Store) -> list[int]:
+    """Ids of every version of every regulation."""
+    from app.services.regulations import list_regulations
+
+    return [r.id for r in list_regulations(store)]
+
+
+def export_graph(store: Store, path: Path, fmt: str, *, every_version: bool = False
+                 ) -> tuple[int, int]:
+    """Build the graph and write it to `path` as GraphML or JSON; (nodes, edges)."""
+    from app.exporters.graph import FORMATS, write_graph
+
+    if fmt not in FORMATS:
+        raise InvalidInput(f"unknown graph format {fmt!r}; use one of: {', '.join(FORMATS)}")
+    if path.is_dir():
+        raise InvalidInput(f"{path} is a folder; give a file name to write the graph to")
+    if not path.parent.is_dir():
+        raise InvalidInput(f"cannot write {path}: folder {path.parent} does not exist")
+    g = load_graph(store, all_versions(store) if every_version else None)
+    try:
+        write_graph(g, path, fmt)  # type: ignore[arg-type]
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}") from None
+    return g.number_of_nodes(), g.number_of_edges()

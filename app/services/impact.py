@@ -1,0 +1,222 @@
+"""Impact: from a clause, a control or a version diff, everything the change reaches in the
+mapping graph (:mod:`app.services.graph`), generically over node kinds.
+
+**Impact** of a set of starting clauses (a clause; a version diff's added, changed and
+removed clauses) or of a control:
+
+- *mappings to re-review*: those on a starting clause, on a clause inside it, or on a clause
+  enclosing it (their claim covers the clause), whatever their relationship; from a control,
+  every mapping to it;
+- *controls*: the controls those mappings relate to (``no-relationship`` edges are not
+  followed);
+- *related clauses*: the clauses of **other** regulations mapped to those controls ("test
+  once, comply with many"; from a control: every clause mapped to it);
+- *reachable*: any other node kind connected to those controls, transitively through nodes
+  that are neither clauses, regulations nor controls, grouped by kind (empty until evidence,
+  tests, risks and playbooks join the graph).
+
+From a diff, changed clauses are taken in the new version (their mappings were carried over
+and flagged there), removed ones in the old version, added ones in the new version (they have
+no mappings yet: new obligations to map).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from app.services.graph import (
+    CONTAINS,
+    MAPS_TO,
+    build_graph,
+    clause_node,
+    control_node,
+    load_graph,
+)
+from app.services.snapshot import NO_RELATIONSHIP, load_snapshot
+from app.store import Store
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+_NOT_THROUGH = frozenset({"clause", "regulation", "control"})
+
+
+@dataclass(slots=True)
+class Impact:
+    """What a change reaches (see the module doc); lists of plain dicts, JSON-ready."""
+
+    source: dict[str, Any]
+    clauses: list[dict[str, Any]] = field(default_factory=list)  # the starting clauses
+    mappings: list[dict[str, Any]] = field(default_factory=list)  # to re-review
+    controls: list[dict[str, Any]] = field(default_factory=list)
+    related_clauses: list[dict[str, Any]] = field(default_factory=list)
+    reachable: dict[str, list[str]] = field(default_factory=dict)  # node kind → node ids
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _clause_dict(g: nx.DiGraph, node: str) -> dict[str, Any]:
+    a = g.nodes[node]
+    return {"id": int(node.split(":", 1)[1]), "code": a["code"],
+            "version_label": a["version_label"], "ref": a["ref"], "full_ref": a["full_ref"],
+            "kind": a["clause_kind"], "title": a["title"]}
+
+
+def _walk_contains(g: nx.DiGraph, node: str, *, up: bool) -> list[str]:
+    """Clauses inside `node` (down) or enclosing it (up, nearest first)."""
+    out: list[str] = []
+    if up:
+        cur = node
+        while True:
+            parents = [p for p in g.predecessors(cur)
+                       if g.edges[p, cur]["kind"] == CONTAINS and g.nodes[p]["kind"] == "clause"]
+            if not parents:
+                return out
+            cur = parents[0]
+            out.append(cur)
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        for child, e in g.adj[cur].items():
+            if e["kind"] == CONTAINS:
+                out.append(child)
+                stack.append(child)
+    return out
+
+
+def _mapping_dict(g: nx.DiGraph, clause: str, control: str, because: str) -> dict[str, Any]:
+    e = g.edges[clause, control]
+    return _clause_dict(g, clause) | {
+        "mapping_id": e["mapping_id"], "control_id": g.nodes[control]["control_id"],
+        "relationship": e["relationship"], "coverage": e["coverage"],
+        "strength": e["strength"], "review_status": e["review_status"], "flag": e["flag"],
+        "because": because}
+
+
+def _spread(g: nx.DiGraph, impact: Impact, controls: list[str], exclude: set[str],
+            other_than_code: str | None) -> None:
+    """Fill controls, related clauses and other reachable nodes from the affected controls."""
+    impact.controls = [{"control_id": g.nodes[c]["control_id"], "name": g.nodes[c]["name"]}
+                       for c in controls]
+    related: dict[str, list[str]] = {}
+    reachable: dict[str, set[str]] = {}
+    seen = set(controls)
+    queue = deque(controls)
+    while queue:
+        node = queue.popleft()
+        neighbours = [(n, g.edges[node, n]) for n in g.successors(node)]
+        neighbours += [(n, g.edges[n, node]) for n in g.predecessors(node)]
+        for other, e in neighbours:
+            if other in seen or e.get("relationship") == NO_RELATIONSHIP:
+                continue
+            kind = g.nodes[other]["kind"]
+            if kind == "clause":
+                if (other not in exclude and g.nodes[node]["kind"] == "control"
+                        and g.nodes[other]["code"] != other_than_code):
+                    related.setdefault(other, []).append(g.nodes[node]["control_id"])
+                continue  # clauses are reported, never walked through
+            if kind in _NOT_THROUGH:
+                continue
+            seen.add(other)
+            reachable.setdefault(kind, set()).add(other)
+            queue.append(other)
+    order = sorted(related, key=lambda n: (g.nodes[n]["code"], g.nodes[n]["position"]))
+    impact.related_clauses = [_clause_dict(g, n) | {"control_ids": sorted(related[n])}
+                              for n in order]
+    impact.reachable = {k: sorted(v) for k, v in sorted(reachable.items())}
+
+
+def impact_of_clauses(g: nx.DiGraph, start: dict[str, str], source: dict[str, Any],
+                      other_than_code: str | None = None) -> Impact:
+    """Impact of the clause nodes in `start` (node → why it starts: "changed", …)."""
+    impact = Impact(source)
+    because: dict[tuple[str, str], str] = {}
+    touched: set[str] = set(start)
+    for node, why in start.items():
+        impact.clauses.append(_clause_dict(g, node) | {"why": why})
+        groups = (([node], f"on the {why} clause" if why != "chosen" else "on the clause"),
+                  (_walk_contains(g, node, up=False), "on a clause inside it"),
+                  (_walk_contains(g, node, up=True), "on a clause enclosing it"))
+        for nodes, reason in groups:
+            touched.update(nodes)
+            for n in nodes:
+                for ctl, e in g.adj[n].items():
+                    if e["kind"] == MAPS_TO:
+                        because.setdefault((n, ctl), reason)
+    keys = sorted(because, key=lambda k: (g.nodes[k[0]]["code"], g.nodes[k[0]]["position"],
+                                          k[1]))
+    impact.mappings = [_mapping_dict(g, n, ctl, because[n, ctl]) for n, ctl in keys]
+    controls = sorted({ctl for (n, ctl) in keys
+                       if g.edges[n, ctl]["relationship"] != NO_RELATIONSHIP},
+                      key=_control_order(g))
+    _spread(g, impact, controls, touched, other_than_code)
+    return impact
+
+
+def impact_of_control(g: nx.DiGraph, control_id: str) -> Impact:
+    """Impact of a change to a control: every mapping to it and every clause it serves."""
+    node = control_node(control_id)
+    impact = Impact({"kind": "control", "control_id": control_id})
+    rows = sorted(g.predecessors(node), key=lambda n: (g.nodes[n]["code"],
+                                                       g.nodes[n]["position"]))
+    impact.mappings = [_mapping_dict(g, n, node, "on the control") for n in rows
+                       if g.edges[n, node]["kind"] == MAPS_TO]
+    _spread(g, impact, [node], set(), None)
+    return impact
+
+
+def _control_order(g: nx.DiGraph) -> Any:
+    position = {n: i for i, n in enumerate(n for n, k in g.nodes(data="kind")
+                                           if k == "control")}
+    return lambda n: position.get(n, len(position))
+
+
+# ------------------------------------------------------------------ from the workspace
+def impact_of_clause_ref(store: Store, full_ref: str) -> Impact:
+    """`impact --clause 'GDPR Art. 32(1)(b)'` (or `GDPR@2016-04-27 Art. 32(1)(b)`)."""
+    from app.services.regulations import find_clause
+
+    reg, row = find_clause(store, full_ref)
+    assert reg.id is not None and row.id is not None
+    g = load_graph(store, also=[reg.id])
+    return impact_of_clauses(
+        g, {clause_node(row.id): "chosen"},
+        {"kind": "clause", "full_ref": f"{reg.code} {row.ref}", "code": reg.code,
+         "version_label": reg.version_label, "ref": row.ref}, other_than_code=reg.code)
+
+
+def impact_of_control_id(store: Store, control_id: str) -> Impact:
+    """`impact --control SEC-1`."""
+    from app.services.controls import get_control
+
+    control = get_control(store, control_id)
+    return impact_of_control(load_graph(store), control.id)
+
+
+def impact_of_diff(store: Store, code: str, old_version: str, new_version: str) -> Impact:
+    """`impact --diff CODE V1 V2`: the added, changed and removed clauses of the diff."""
+    from app.services.regulations import get_regulation
+    from app.services.versions import diff_versions
+
+    d = diff_versions(store, code, old_version, new_version)
+    old = get_regulation(store, code, old_version)
+    new = get_regulation(store, code, new_version)
+    assert old.id is not None and new.id is not None
+    snap = load_snapshot(store, also=[old.id, new.id])
+    g = build_graph(snap)
+    ids = {(c.regulation_id, c.ref): clause_node(c.id) for c in snap.clauses.values()}
+    start: dict[str, str] = {}
+    for ref in d.added:
+        start[ids[new.id, ref]] = "added"
+    for ch in d.changed:
+        start[ids[new.id, ch.ref]] = "changed"
+    for ref in d.uncompared:
+        start[ids[new.id, ref]] = "uncompared"
+    for ref in d.removed:
+        start[ids[old.id, ref]] = "removed"
+    return impact_of_clauses(g, start, {
+        "kind": "diff", "code": old.code, "old_version": old.version_label,
+        "new_version": new.version_label, "summary": d.summary}, other_than_code=old.code)
