@@ -16,11 +16,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from sqlmodel import select
-
 from app.domain.clock import iso_utc
 from app.store import Store
-from app.store.models import Regulation
 
 NO_RELATIONSHIP = "no-relationship"
 
@@ -155,7 +152,16 @@ _LEAN_COLUMNS = "id, clause_id, control_id, relationship, coverage"
 _LEAN_DEFAULTS = (0, "", "", "", "", "", "", None, None)  # strength … reviewed_at
 
 
-def _version_key(r: Regulation) -> tuple[str, int]:
+class _Version(NamedTuple):
+    id: int
+    code: str
+    version_label: str
+    title: str
+    effective_date: str | None
+    imported_at: str
+
+
+def _version_key(r: _Version) -> tuple[str, int]:
     """The order of versions: `app.services.regulations._version_key`, repeated here so that
     the analyses need not import the regulation services (and their importers)."""
     return (r.effective_date or r.imported_at[:10], r.id or 0)
@@ -171,8 +177,11 @@ def load_snapshot(store: Store, regulation_ids: Iterable[int] | None = None, *,
     relationship, coverage; the other fields are left empty)."""
     now = iso_utc(store.clock())
     with store.read() as s:
-        regs = list(s.exec(select(Regulation)).all())  # begins the read transaction
-        latest: dict[str, Regulation] = {}
+        dbapi = s.connection().connection.dbapi_connection  # one read transaction for all
+        regs = [_Version._make(row) for row in _fetch(dbapi, (
+            "SELECT id, code, version_label, title, effective_date, imported_at "
+            "FROM regulation"), [])]
+        latest: dict[str, _Version] = {}
         for r in regs:
             if r.code not in latest or _version_key(r) > _version_key(latest[r.code]):
                 latest[r.code] = r
@@ -190,7 +199,6 @@ def load_snapshot(store: Store, regulation_ids: Iterable[int] | None = None, *,
         chosen = sorted((r for r in regs if r.id in wanted),
                         key=lambda r: (r.code, _version_key(r)))
         ids = [int(r.id) for r in chosen if r.id is not None]
-        dbapi = s.connection().connection.dbapi_connection  # the same read transaction
         marks = ",".join("?" * len(ids))
         clause_rows = _fetch(dbapi, (
             "SELECT id, regulation_id, parent_id, ref, kind, title, assessable, position "
