@@ -130,3 +130,22 @@ async def test_g_walks_the_gaps_and_enter_and_c_open_their_views(tmp_path: Path)
         assert rows == len(list_mappings(store, control_id="SEC-1")) > 0
         codes = {r[0].split()[0] for r in view.rows}
         assert codes == {"GDPR", "EU-AI-ACT", "HIPAA"}  # test once, comply with many
+
+
+async def test_the_dashboard_shows_coverage_gaps_and_unreviewed_mappings(
+        tmp_path: Path) -> None:
+    from app.services.analysis import coverage
+    from app.services.snapshot import load_snapshot
+
+    store = make_store(tmp_path / "ws.db", library=True)
+    report = coverage(load_snapshot(store))
+    async with make_app(store).run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await settle(pilot)
+        text = str(pilot.app.screen.query_one("#dash-coverage", Static).render())
+        for r in report.regulations:
+            line = next(ln for ln in text.splitlines() if ln.startswith(r.code + " "))
+            assert f"{r.none:,} gaps of {r.obligations:,}" in line
+        gaps = sum(r.none for r in report.regulations)
+        drafts = len(list_mappings(store, status="draft"))
+        assert f"{gaps:,} gaps in all · {drafts:,} mappings not yet reviewed" in text

@@ -8,6 +8,7 @@ from pathlib import Path
 from textual.message import Message
 
 from app.domain.clauses import RegulationDoc
+from app.services.analysis import CoverageReport
 from app.services.audit import VerifyReport
 from app.services.clause_index import ClauseIndex
 from app.services.imports import ImportPlan
@@ -105,3 +106,12 @@ class MatrixLoaded(Message):
     """The clause × control matrix of a regulation version, read in a worker."""
 
     matrix: Matrix
+
+
+@dataclass
+class CoverageLoaded(Message):
+    """Coverage of the latest regulation versions and the unreviewed mappings, for the
+    Dashboard (read in a worker)."""
+
+    report: CoverageReport
+    drafts: int

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -13,6 +14,7 @@ from textual.widgets import DataTable, Static
 from app.domain.controls import SHORT_CATEGORIES
 from app.services.controls import list_controls
 from app.services.workspace import workspace_status
+from app.tui.messages import CoverageLoaded
 from app.tui.screens.base import SectionScreen
 from app.tui.widgets.chain_status import ChainStatus
 from app.tui.widgets.status_cell import status_cell
@@ -33,10 +35,12 @@ class DashboardScreen(SectionScreen):
     def compose_body(self) -> ComposeResult:
         with VerticalScroll(id="dashboard"):
             yield Static(id="ws-info")
+            yield Static(id="dash-coverage")
             yield DataTable(id="dash-controls", cursor_type="row")
             yield ChainStatus(self.store, id="dash-chain")
 
     def on_mount(self) -> None:
+        self.query_one("#dash-coverage").border_title = "Coverage of the obligations"
         self.query_one(ChainStatus).verify()
 
     def build_columns(self) -> None:
@@ -78,6 +82,39 @@ class DashboardScreen(SectionScreen):
         chain = self.query_one(ChainStatus)
         if chain.report is not None and chain.report.head != st.audit_head:
             chain.verify()  # something was written since the last check
+        self.load_coverage()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="coverage",
+          description="Computing coverage")
+    def load_coverage(self) -> None:  # thread: post messages only
+        from app.services.analysis import coverage
+        from app.services.snapshot import load_snapshot
+
+        snap = load_snapshot(self.store)
+        drafts = sum(1 for m in snap.mappings if m.review_status == "draft")
+        self.post_message(CoverageLoaded(coverage(snap), drafts))
+
+    def on_coverage_loaded(self, message: CoverageLoaded) -> None:
+        """Coverage bars per regulation (full, partial, none), gaps, unreviewed mappings."""
+        width = 16 if self.narrow else 28
+        lines = []
+        for r in message.report.regulations:
+            n = r.obligations or 1
+            full = round(width * r.full / n)
+            partial = round(width * (r.full + r.partial) / n) - full
+            bar = (f"[$success]{'█' * full}[/][$warning]{'█' * partial}[/]"
+                   f"[dim]{'░' * (width - full - partial)}[/]")
+            lines.append(f"{escape(r.code):<10} {bar} {(r.full + r.partial) / n:>4.0%} covered "
+                         f"[dim]({r.full:,} full, {r.partial:,} partial)[/] · "
+                         f"[b]{r.none:,}[/] gaps of {r.obligations:,}")
+        if not lines:
+            self.query_one("#dash-coverage", Static).update(
+                "[dim]no regulations yet: import one on the Regulations screen[/]")
+            return
+        gaps = sum(r.none for r in message.report.regulations)
+        lines.append(f"[b]{gaps:,}[/] gaps in all · [b]{message.drafts:,}[/] mappings not yet "
+                     "reviewed  [dim](5 Mapping: g next gap, v review)[/]")
+        self.query_one("#dash-coverage", Static).update("\n".join(lines))
 
     def action_verify(self) -> None:
         """Verify the audit chain now."""
