@@ -94,6 +94,13 @@ def _counting(rows: Any, total: int, on_progress: Progress | None) -> Iterator[t
     on_progress(total, total)
 
 
+def head_seq(store: Store) -> int:
+    """The sequence number of the newest audit event (0 for none): it changes with every
+    write, so a view can tell whether what it shows is still current."""
+    with store.read() as s:
+        return s.exec(select(func.max(AuditEvent.seq))).one() or 0
+
+
 def event_count(store: Store) -> int:
     with store.read() as s:
         return s.exec(select(func.count()).select_from(AuditEvent)).one()

@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 
 from app.domain.controls import CONTROL_IDS
 from app.store import Store
-from app.store.models import Clause, Mapping
+from app.store.models import AuditEvent, Clause, Mapping
 
 RECITALS = -1  # the id of the row that holds the recitals
 
@@ -54,6 +54,7 @@ class Matrix:
     order: dict[int, int] = field(default_factory=dict)  # clause id → document position
 
     mapped_below: dict[int, set[str]] = field(default_factory=dict)  # controls under a clause
+    head: int = 0  # the audit head it was read at: unchanged head, unchanged matrix
 
     def __post_init__(self) -> None:
         for i, r in enumerate(self.rows):
@@ -68,6 +69,7 @@ class Matrix:
     @classmethod
     def load(cls, store: Store, regulation_id: int) -> Matrix:
         with store.read() as s:
+            head = s.exec(select(func.max(AuditEvent.seq))).one() or 0
             rows = [Row(*r) for r in s.exec(
                 select(Clause.id, Clause.parent_id, Clause.ref, Clause.title, Clause.kind,
                        Clause.assessable).where(Clause.regulation_id == regulation_id)
@@ -80,7 +82,7 @@ class Matrix:
         cells: dict[int, dict[str, Cell]] = {}
         for clause_id, control, *rest in maps:
             cells.setdefault(clause_id, {})[control] = Cell(*rest)
-        return cls(regulation_id, rows, cells)
+        return cls(regulation_id, rows, cells, head=head)
 
     # ------------------------------------------------------------------ the tree
     def visible(self, expanded: set[int]) -> list[tuple[int, Row]]:

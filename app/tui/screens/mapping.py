@@ -14,6 +14,7 @@ from textual.markup import escape
 from textual.widgets import Select, Static
 
 from app.errors import CrosswalkError
+from app.services.audit import head_seq
 from app.services.controls import list_controls
 from app.services.mappings import (
     add_mapping,
@@ -87,7 +88,10 @@ class MappingScreen(SectionScreen):
             ids = [r.id for r in self._regs]
             if current in ids:
                 select.value = current
-                self.load(current)  # type: ignore[arg-type]
+                shown = self.query_one(MappingMatrix).matrix
+                if shown is None or shown.regulation_id != current or \
+                        shown.head != head_seq(self.store):  # nothing written since: keep it
+                    self.load(current)  # type: ignore[arg-type]
             elif ids:
                 select.value = ids[0]
 
