@@ -91,12 +91,9 @@ def _json_default(value: object) -> object:
 
 def table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
     """A plain aligned text table (the last column is not padded)."""
-    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers) - 1)]
-    lines = []
-    for r in [headers, *rows]:
-        cells = [str(c).ljust(w) for c, w in zip(r, widths, strict=False)]
-        lines.append("  ".join([*cells, str(r[-1])]).rstrip())
-    return "\n".join(lines)
+    from app.domain.text import text_table
+
+    return text_table(rows, headers)
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h",

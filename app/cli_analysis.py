@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -164,39 +164,7 @@ def impact_cmd(c: Context, clause_ref: str | None, control_id: str | None,
     if as_json:
         emit_json(result.as_dict())
         return
-    _print_impact(result)
-
-
-def _print_impact(r: Any) -> None:
-    src = r.source
-    if src["kind"] == "clause":
-        click.echo(f"impact of {src['full_ref']} ({src['code']} version {src['version_label']})")
-    elif src["kind"] == "control":
-        click.echo(f"impact of control {src['control_id']}")
-    else:
-        click.echo(f"impact of {src['code']} {src['old_version']} → {src['new_version']}: "
-                   f"{src['summary']}")
-    if src["kind"] == "diff":
-        click.echo(f"\nclauses ({len(r.clauses)})")
-        if r.clauses:
-            click.echo(table([(f"  {x['full_ref']}", x["why"]) for x in r.clauses],
-                             ("  CLAUSE", "WHY")))
-    click.echo(f"\nmappings to re-review ({len(r.mappings)})")
-    if r.mappings:
-        click.echo(table([(f"  {m['full_ref']}", m["control_id"], m["relationship"],
-                           m["coverage"], m["review_status"], m["because"])
-                          for m in r.mappings],
-                         ("  CLAUSE", "CONTROL", "RELATIONSHIP", "COVERAGE", "STATUS", "WHY")))
-    names = ", ".join(x["control_id"] for x in r.controls) or "none"
-    click.echo(f"\ncontrols ({len(r.controls)}): {names}")
-    label = ("clauses mapped to it" if src["kind"] == "control"
-             else "clauses of other regulations sharing these controls")
-    click.echo(f"\n{label} ({len(r.related_clauses)})")
-    if r.related_clauses:
-        click.echo(table([(f"  {x['full_ref']}", ", ".join(x["control_ids"]))
-                          for x in r.related_clauses], ("  CLAUSE", "CONTROLS")))
-    for kind, nodes in r.reachable.items():
-        click.echo(f"\n{kind} ({len(nodes)}): {', '.join(nodes)}")
+    click.echo(result.report())
 
 
 @cli.command("mapping-check")

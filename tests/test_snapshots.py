@@ -316,3 +316,23 @@ class TestMapping:
                             run_before=script("5", matrix_on("GDPR"),
                                               matrix_on("GDPR", "Art. 32(1)(b)", 4), "c"),
                             terminal_size=(120, 36))
+
+    def test_mapping_import(self, snap_compare) -> None:
+        """An OSCAL mapping collection's preview: what it creates, what it skips."""
+        from app.exporters.oscal_common import dumps
+        from app.services.mappings import remove_mapping
+        from app.services.oscal_export import mappings_document
+
+        folder = fixed_folder("mapping-import")
+        app = library_app(folder / "ws.db")
+        src = folder / "gdpr.mapping.json"
+        src.write_bytes(dumps(mappings_document(app.store, "GDPR")))
+        remove_mapping(app.store, "GDPR Art. 32(1)(b)", "SEC-1")
+
+        def path(screen: Screen[object]) -> None:
+            box = screen.query_one("#file-path", Input)
+            box.value = str(src)
+            box.focus()
+
+        assert snap_compare(app, run_before=script("3", "i", path, "enter"),
+                            terminal_size=(120, 36))

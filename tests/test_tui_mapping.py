@@ -149,3 +149,55 @@ async def test_the_dashboard_shows_coverage_gaps_and_unreviewed_mappings(
         gaps = sum(r.none for r in report.regulations)
         drafts = len(list_mappings(store, status="draft"))
         assert f"{gaps:,} gaps in all · {drafts:,} mappings not yet reviewed" in text
+
+
+async def test_i_shows_what_a_change_of_the_clause_reaches(tmp_path: Path) -> None:
+    from app.services.impact import impact_of_clause_ref
+
+    store = make_store(tmp_path / "ws.db", library=True)
+    async with make_app(store).run_test(size=(120, 36)) as pilot:
+        matrix = await open_matrix(pilot, "GDPR")
+        matrix.go_to(next(r.id for r in matrix.matrix.rows if r.ref == "Art. 32(1)(b)"))
+        await pilot.press("i")
+        await settle(pilot)
+        await pilot.pause()
+        dialog = pilot.app.screen
+        assert isinstance(dialog, ClauseDialog)
+        expected = impact_of_clause_ref(store, "GDPR Art. 32(1)(b)")
+        assert "impact of GDPR Art. 32(1)(b)" in dialog.body
+        assert f"mappings to re-review ({len(expected.mappings)})" in dialog.body
+        assert "HIPAA § 164.308(a)(4)(ii)(A)" in dialog.body  # shares SEC-1 and SEC-3
+
+
+async def test_a_mapping_collection_imports_from_the_tui_with_its_preview(
+        tmp_path: Path) -> None:
+    """Export GDPR's mapping collection, delete one mapping, and import the file again from
+    the Regulations screen: the preview lists the one mapping to create and the ones it
+    skips; committing writes it back, as a draft."""
+    from app.exporters.oscal_common import dumps
+    from app.services.mappings import remove_mapping
+    from app.services.oscal_export import mappings_document
+    from app.tui.screens.import_dialogs import MappingImportDialog
+    from tests.test_tui_pdf import choose_file
+
+    store = make_store(tmp_path / "ws.db", library=True)
+    src = tmp_path / "gdpr.mapping.json"
+    src.write_bytes(dumps(mappings_document(store, "GDPR")))
+    remove_mapping(store, "GDPR Art. 32(1)(b)", "SEC-1")
+    total = len(list_mappings(store, code="GDPR"))
+    before = event_count(store)
+    async with make_app(store).run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await choose_file(pilot, src)
+        await settle(pilot)
+        await settle(pilot)
+        dialog = pilot.app.screen
+        assert isinstance(dialog, MappingImportDialog)
+        assert [f"{s.ref} → {s.control_id}" for _, s in dialog.plan.create] == [
+            "Art. 32(1)(b) → SEC-1"]
+        assert len(dialog.plan.skipped) == total
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await settle(pilot)
+    back = get_mapping(store, "GDPR Art. 32(1)(b)", "SEC-1").mapping
+    assert back.review_status == "draft" and event_count(store) == before + 1

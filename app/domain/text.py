@@ -7,6 +7,7 @@ reorder what an auditor reads in a terminal or a report.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 
 _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
@@ -31,3 +32,13 @@ def clean_text(value: str, field: str, limit: int, *, multiline: bool = False,
     if bad is not None:
         raise ValueError(f"{field} contains a control character (U+{ord(bad):04X})")
     return value
+
+
+def text_table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
+    """A plain aligned text table (the last column is not padded)."""
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers) - 1)]
+    lines = []
+    for r in [headers, *rows]:
+        cells = [str(c).ljust(w) for c, w in zip(r, widths, strict=False)]
+        lines.append("  ".join([*cells, str(r[-1])]).rstrip())
+    return "\n".join(lines)

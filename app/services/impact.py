@@ -57,6 +57,42 @@ class Impact:
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def report(self) -> str:
+        """The impact as plain text, for people (the CLI prints it, the TUI shows it)."""
+        from app.domain.text import text_table
+
+        src, out = self.source, []
+        if src["kind"] == "clause":
+            out.append(f"impact of {src['full_ref']} ({src['code']} version "
+                       f"{src['version_label']})")
+        elif src["kind"] == "control":
+            out.append(f"impact of control {src['control_id']}")
+        else:
+            out.append(f"impact of {src['code']} {src['old_version']} → {src['new_version']}: "
+                       f"{src['summary']}")
+        if src["kind"] == "diff":
+            out.append(f"\nclauses ({len(self.clauses)})")
+            if self.clauses:
+                out.append(text_table([(f"  {x['full_ref']}", x["why"]) for x in self.clauses],
+                                      ("  CLAUSE", "WHY")))
+        out.append(f"\nmappings to re-review ({len(self.mappings)})")
+        if self.mappings:
+            out.append(text_table(
+                [(f"  {m['full_ref']}", m["control_id"], m["relationship"], m["coverage"],
+                  m["review_status"], m["because"]) for m in self.mappings],
+                ("  CLAUSE", "CONTROL", "RELATIONSHIP", "COVERAGE", "STATUS", "WHY")))
+        names = ", ".join(x["control_id"] for x in self.controls) or "none"
+        out.append(f"\ncontrols ({len(self.controls)}): {names}")
+        label = ("clauses mapped to it" if src["kind"] == "control"
+                 else "clauses of other regulations sharing these controls")
+        out.append(f"\n{label} ({len(self.related_clauses)})")
+        if self.related_clauses:
+            out.append(text_table([(f"  {x['full_ref']}", ", ".join(x["control_ids"]))
+                                   for x in self.related_clauses], ("  CLAUSE", "CONTROLS")))
+        for kind, nodes in self.reachable.items():
+            out.append(f"\n{kind} ({len(nodes)}): {', '.join(nodes)}")
+        return "\n".join(out)
+
 
 def _clause_dict(g: nx.DiGraph, node: str) -> dict[str, Any]:
     a = g.nodes[node]

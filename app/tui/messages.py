@@ -12,6 +12,7 @@ from app.services.analysis import CoverageReport
 from app.services.audit import VerifyReport
 from app.services.clause_index import ClauseIndex
 from app.services.imports import ImportPlan
+from app.services.mapping_import import MappingImportPlan
 from app.services.matrix import Matrix
 from app.services.versions import VersionDiff
 
@@ -115,3 +116,17 @@ class CoverageLoaded(Message):
 
     report: CoverageReport
     drafts: int
+
+
+@dataclass
+class ImpactReady(Message):
+    """What a change of a clause reaches, as text (worked out in a worker)."""
+
+    text: str
+
+
+@dataclass
+class MappingImportPlanned(Message):
+    """An OSCAL mapping collection read and planned against the workspace."""
+
+    plan: MappingImportPlan

@@ -28,6 +28,7 @@ from textual.widgets.tree import TreeNode
 
 from app.domain.clauses import ClauseNode
 from app.services.imports import ImportPlan
+from app.services.mapping_import import MappingImportPlan
 from app.services.versions import VersionDiff, diff_versions
 from app.store import Store
 from app.tui.messages import DiffReady
@@ -296,6 +297,48 @@ class ImportPlanDialog(ModalScreen[bool]):
     @on(Button.Pressed, "#commit")
     def action_commit(self) -> None:
         """Write the import to the workspace."""
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        """Close without writing anything."""
+        self.dismiss(False)
+
+
+class MappingImportDialog(ModalScreen[bool]):
+    """The preview of an OSCAL mapping collection's import: what it will create (as drafts),
+    what it skips and every normalisation it made. Returns True to commit."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "commit", "Commit", id="mapping-import-commit", priority=True),
+        Binding("escape", "cancel", "Cancel", id="mapping-import-cancel"),
+    ]
+
+    def __init__(self, plan: MappingImportPlan) -> None:
+        super().__init__()
+        self.plan = plan
+
+    def compose(self) -> ComposeResult:
+        p = self.plan
+        lines = [f"[b]{escape(p.headline)}[/]", f"[dim]{escape(p.doc.title[:200])}[/]", "",
+                 f"[b]To create[/] ({len(p.create):,}, as drafts)"]
+        lines += [f"{escape(s.ref)} → {s.control_id}  [dim]{s.relationship}, {s.coverage}, "
+                  f"strength {s.strength}[/]" for _, s in p.create]
+        lines += ["", "Nothing is written until you commit; the import is one audited "
+                      "transaction.", ""]
+        lines += [escape(line).replace("warning:", "[b $warning]warning:[/]", 1)
+                  for line in p.details()]  # the skipped pairs and every normalisation
+        with Vertical(id="mapping-import", classes="dialog"):
+            with VerticalScroll():
+                yield Static("\n".join(lines))
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Commit  ctrl+s", variant="primary", id="commit", compact=True)
+                yield Button("Cancel  esc", id="cancel", compact=True)
+        yield Footer()
+
+    @on(Button.Pressed, "#commit")
+    def action_commit(self) -> None:
+        """Write the mappings to the workspace."""
         self.dismiss(True)
 
     @on(Button.Pressed, "#cancel")

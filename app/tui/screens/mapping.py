@@ -1,6 +1,7 @@
 """Mapping: the clause × control matrix of a regulation. Move with the arrows, open a clause's
 paragraphs with space, read it with enter, map or edit with `m`, review with `v`, jump to the
-next gap with `g`, and list everything mapped to a control with `c`."""
+next gap with `g`, list everything mapped to a control with `c`, and see what a change of a
+clause reaches with `i`."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ from app.services.regulations import (
     get_clause,
     list_regulations,
 )
-from app.tui.messages import MatrixLoaded
+from app.tui.messages import ImpactReady, MatrixLoaded
 from app.tui.screens.base import SectionScreen
 from app.tui.screens.mapping_dialogs import (
     ClauseDialog,
@@ -58,6 +59,9 @@ class MappingScreen(SectionScreen):
         Binding("enter", "open_clause", "Open clause", id="mapping-open-clause"),
         Binding("c", "control_view", "By control", id="mapping-control-view",
                 tooltip="Every clause of every regulation mapped to this column's control"),
+        Binding("i", "impact", "Impact", id="mapping-impact",
+                tooltip="What a change of this clause reaches: mappings to re-review, "
+                        "controls, clauses of other regulations"),
         Binding("r", "reload", "Reload", id="mapping-reload"),
     ]
 
@@ -262,6 +266,22 @@ class MappingScreen(SectionScreen):
                                                                 control_id=control)]
         self.app.push_screen(ControlMappingsDialog(control, self._names.get(control, ""),
                                                    rows))
+
+    def action_impact(self) -> None:
+        """What a change of the highlighted clause reaches."""
+        target = self._target()
+        if target is not None:
+            self.work_out_impact(target[0])
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="impact",
+          description="Working out the impact")
+    def work_out_impact(self, full_ref: str) -> None:  # thread: post messages only
+        from app.services.impact import impact_of_clause_ref
+
+        self.post_message(ImpactReady(impact_of_clause_ref(self.store, full_ref).report()))
+
+    def on_impact_ready(self, message: ImpactReady) -> None:
+        self.app.push_screen(ClauseDialog(escape(message.text)))
 
     def _reload_keeping(self, clause_id: int) -> None:
         matrix = self.query_one(MappingMatrix)

@@ -37,6 +37,7 @@ from app.tui.messages import (
     ImportPlanned,
     ImportProgress,
     ImportStopped,
+    MappingImportPlanned,
 )
 from app.tui.screens.base import SectionScreen
 from app.tui.screens.import_dialogs import (
@@ -45,6 +46,7 @@ from app.tui.screens.import_dialogs import (
     ImportDetails,
     ImportDetailsDialog,
     ImportPlanDialog,
+    MappingImportDialog,
 )
 
 if TYPE_CHECKING:
@@ -299,6 +301,11 @@ class RegulationsScreen(SectionScreen):
     def read_and_plan(self, path: Path, details: ImportDetails,
                       doc: RegulationDoc | None = None) -> None:  # thread: post messages only
         from app.services.imports import complete_document, plan_import, read_document
+        from app.services.mapping_import import (
+            is_mapping_collection,
+            plan_mapping_import,
+            read_mapping_collection,
+        )
 
         worker = get_current_worker()
         self.post_message(ImportProgress(f"reading {path.name}…", 0.05))
@@ -318,6 +325,11 @@ class RegulationsScreen(SectionScreen):
                                                  f"{path.name}", 0.05 + 0.8 * done / pages))
 
         try:
+            if doc is None and is_mapping_collection(path, None):  # mappings, not clauses
+                self.post_message(MappingImportPlanned(plan_mapping_import(
+                    self.store, read_mapping_collection(path), code=given["code"],
+                    version=given["version"])))
+                return
             if doc is None:
                 doc = read_document(path, on_page=page_done, **given)
             else:
@@ -394,6 +406,35 @@ class RegulationsScreen(SectionScreen):
         doc = plan.doc
         self.post_message(ImportDone(regulation_id, f"{doc.code} {doc.version_label}: "
                                                     f"{plan.mode} from {doc.source_name}"))
+
+    def on_mapping_import_planned(self, message: MappingImportPlanned) -> None:
+        self.query_one("#import-status").display = False
+        plan = message.plan
+
+        def decided(commit: bool | None) -> None:
+            if commit:
+                self._import = self.commit_mappings(plan)
+            else:
+                self.notify("import cancelled; nothing was written")
+
+        self.app.push_screen(MappingImportDialog(plan), decided)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="import",
+          description="Importing the mappings")
+    def commit_mappings(self, plan: object) -> None:  # thread: post messages only
+        from app.services.mapping_import import MappingImportPlan, commit_mapping_import
+
+        assert isinstance(plan, MappingImportPlan)
+        self.post_message(ImportProgress("writing to the workspace…", 0.5))
+        try:
+            created = commit_mapping_import(self.store, plan)
+        except CrosswalkError as exc:
+            self.post_message(ImportStopped(str(exc)))
+            return
+        self.post_message(ImportDone(plan.regulation_id, f"{created:,} mappings to "
+                                                         f"{plan.code} {plan.version_label} "
+                                                         f"from {plan.doc.source_name}, as "
+                                                         "drafts"))
 
     def on_import_done(self, message: ImportDone) -> None:
         self.query_one("#import-status").display = False
