@@ -33,6 +33,16 @@ def _snapshot(c: Context, code: str | None, version: str | None, *,
 
     if code is None and version is not None:
         raise InvalidInput("--version needs a regulation code")
+    if lean:  # coverage and gaps: read without SQLAlchemy when the workspace allows it
+        from app import settings
+        from app.store.reader import Reader
+
+        reader = Reader.open(c.path, busy_timeout=settings.busy_timeout())
+        if reader is not None:
+            try:
+                return load_snapshot(reader, code=code, version=version, lean=True)
+            finally:
+                reader.close()
     return load_snapshot(c.open(), code=code, version=version, lean=lean)
 
 

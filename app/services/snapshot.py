@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from app.domain.clock import iso_utc
-from app.store import Store
+from app.errors import NotFound
+
+if TYPE_CHECKING:
+    from app.store import Store
+    from app.store.reader import Reader
 
 NO_RELATIONSHIP = "no-relationship"
 
@@ -167,7 +172,31 @@ def _version_key(r: _Version) -> tuple[str, int]:
     return (r.effective_date or r.imported_at[:10], r.id or 0)
 
 
-def load_snapshot(store: Store, regulation_ids: Iterable[int] | None = None, *,
+@contextmanager
+def _reading(source: Store | Reader) -> Iterator[Any]:
+    """The driver connection of one read transaction, from a store or a reader."""
+    from app.store.reader import Reader
+
+    if isinstance(source, Reader):
+        with source.read() as con:
+            yield con
+    else:
+        with source.read() as s:
+            yield s.connection().connection.dbapi_connection
+
+
+def _not_found(regs: list[_Version], code: str, version: str | None) -> NotFound:
+    """What `get_regulation` says when a code or version is not there."""
+    codes = sorted({r.code for r in regs})
+    if code not in codes:
+        return NotFound(f"no regulation {code!r} in the workspace (regulations: "
+                        f"{', '.join(codes) or 'none'})")
+    have = ", ".join(r.version_label for r in sorted(
+        (r for r in regs if r.code == code), key=_version_key))
+    return NotFound(f"{code} has no version {version!r} (versions: {have})")
+
+
+def load_snapshot(store: Store | Reader, regulation_ids: Iterable[int] | None = None, *,
                   also: Iterable[int] = (), code: str | None = None,
                   version: str | None = None, lean: bool = False) -> Snapshot:
     """Read the rows of the given regulation versions in one read transaction: four SELECTs,
@@ -176,8 +205,7 @@ def load_snapshot(store: Store, regulation_ids: Iterable[int] | None = None, *,
     `lean` reads only what coverage and gaps need of each mapping (id, clause, control,
     relationship, coverage; the other fields are left empty)."""
     now = iso_utc(store.clock())
-    with store.read() as s:
-        dbapi = s.connection().connection.dbapi_connection  # one read transaction for all
+    with _reading(store) as dbapi:  # one read transaction for all
         regs = [_Version._make(row) for row in _fetch(dbapi, (
             "SELECT id, code, version_label, title, effective_date, imported_at "
             "FROM regulation"), [])]
@@ -190,9 +218,7 @@ def load_snapshot(store: Store, regulation_ids: Iterable[int] | None = None, *,
             found = [r for r in regs if r.code == want and (
                 r.version_label == version if version is not None else r is latest[want])]
             if not found:
-                from app.services.regulations import get_regulation
-
-                get_regulation(store, code, version)  # raises NotFound, saying what there is
+                raise _not_found(regs, want, version)
             regulation_ids = [r.id for r in found if r.id is not None]
         wanted = ({r.id for r in latest.values()} | set(also) if regulation_ids is None
                   else set(regulation_ids))
