@@ -76,11 +76,11 @@ def coverage_cmd(c: Context, code: str | None, version: str | None, as_json: boo
     click.echo("")
     codes = [r["code"] for r in regs]
     cells = {r["code"]: {s["control_id"]: s for s in r["controls"]} for r in regs}
-    rows = [(ctl.control_id, *(f"{cells[k][ctl.control_id]['full']}/"
-                               f"{cells[k][ctl.control_id]['partial']}" for k in codes),
+    rows = [(ctl.control_id, *(f"{cells[k][ctl.control_id]['full']} F + "
+                               f"{cells[k][ctl.control_id]['partial']} P" for k in codes),
              ctl.name) for ctl in report.controls]
     click.echo(table(rows, ("CONTROL", *codes, "NAME")))
-    click.echo("cells: obligations the control covers fully/partially")
+    click.echo("cells: how many obligations the control covers, F fully and P partially")
 
 
 @cli.command("gaps")

@@ -59,8 +59,10 @@ def map_cmd(c: Context, full_ref: str, control: str, relationship: str | None,
                                ("coverage", coverage)) if v is not None}
     view = add_mapping(store, full_ref, control, relationship=relationship,
                        rationale=rationale, **extra)
+    for note in view.notes:
+        click.echo(f"note: {note}", err=True)
     if as_json:
-        emit_json(_view_dict(view))
+        emit_json(_view_dict(view) | {"notes": list(view.notes)})
         return
     m = view.mapping
     click.echo(f"mapped {view.full_ref} → {m.control_id}: {m.relationship}, strength "

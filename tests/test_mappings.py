@@ -178,3 +178,11 @@ def test_the_demo_has_mappings_in_every_review_state(cli, tmp_path: Path) -> Non
                     and m["control_id"] == "GOV-2")
     assert (reopened["review_status"], reopened["strength"]) == ("draft", 8)
     assert run_json(cli, ws, "verify")["intact"] is True
+
+
+def test_a_mapping_where_the_analyst_will_not_see_it_comes_with_a_note(cli, lib_ws: Path) -> None:
+    r = cli("-w", str(lib_ws), "map", "GDPR Recital 71", "GOV-3", "-r", "intersects-with",
+            "--rationale", "Explains automated decision-making.")
+    assert r.code == 0 and r.out.startswith("mapped GDPR Recital 71 → GOV-3")
+    assert r.err == ("note: GDPR Recital 71 is not assessable (recital): the mapping does not "
+                     "count towards coverage\n")

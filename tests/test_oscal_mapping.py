@@ -472,3 +472,18 @@ def test_our_regulation_catalog_reimports_with_the_same_refs(cli: Cli, lib_ws: P
     assert r.code == 0, r.err
     refs = {c["ref"] for c in run_json(cli, bare, "clauses", "HIPAA-COPY", "--json")}
     assert refs == {c["ref"] for c in run_json(cli, lib_ws, "clauses", "HIPAA", "--json")}
+
+
+def test_the_gap_summary_lists_what_crosswalk_gaps_lists(cli: Cli, lib_ws: Path,
+                                                         tmp_path: Path) -> None:
+    """Obligations covered from an enclosing clause are not gaps, in OSCAL as in the CLI."""
+    r = cli("-w", str(lib_ws), "map", "GDPR Art. 32", "OPS-2", "-r", "intersects-with",
+            "--coverage", "full", "--rationale", "Covers the whole article.")
+    assert r.code == 0, r.err
+    doc = export(cli, lib_ws, tmp_path / "m.json", "mappings", "GDPR")
+    listed = doc["mapping-collection"]["mappings"][0]["source-gap-summary"][
+        "unmapped-controls"][0]["with-ids"]
+    gaps = [g for group in run_json(cli, lib_ws, "gaps", "GDPR", "--json")
+            for g in group["gaps"]]
+    assert len(listed) == len(gaps) > 0
+    assert "art_32.3" not in listed and "art_32.4" not in listed  # covered by Art. 32 now

@@ -43,6 +43,13 @@ async def test_the_matrix_shows_folded_recitals_articles_and_mapped_cells(tmp_pa
         assert not any(r.startswith("Recital ") for r in refs)  # folded into one row
         summary = str(pilot.app.screen.query_one("#matrix-summary", Static).render())
         assert "gaps" in summary and "mappings" in summary
+        for code in ("EU-AI-ACT", "GDPR"):  # with and without a scrollbar: heads over cells
+            matrix = await open_matrix(pilot, code)
+            await pilot.pause()
+            head = str(pilot.app.screen.query_one("#matrix-header", Static).render())
+            pad = "GOV1".center(matrix.cell_width).index("G")  # as the cells are centred
+            assert head.index("GOV1") == matrix.ref_width + pad, code
+            assert head.index("OPS4") == matrix.ref_width + 11 * matrix.cell_width + pad, code
         # open Chapter IV → Art. 24 …; Art. 32(1)(b) → SEC-1 is a bundled mapping
         matrix.go_to(next(r.id for r in matrix.matrix.rows if r.ref == "Art. 32(1)(b)"))
         await pilot.pause()
@@ -70,7 +77,9 @@ async def test_m_maps_a_cell_with_the_form_and_v_reviews_it(tmp_path: Path) -> N
         await pilot.press("ctrl+s")  # no relationship yet: the form says so and stays
         await pilot.pause()
         assert isinstance(pilot.app.screen, MappingDialog)
-        assert "choose a relationship" in str(form.query_one("#form-error", Static).render())
+        error = form.query_one("#form-error", Static)
+        assert "choose a relationship" in str(error.render()) and error.display
+        assert error.region.height > 0  # shown, not just set
         form.query_one("#relationship", Select).value = "intersects-with"
         form.query_one("#strength", Input).value = "12"
         await pilot.press("ctrl+s")

@@ -16,8 +16,9 @@
   tools see that part of the clause is not met. We do not write ``coverage`` or
   ``confidence-score``: OSCAL's coverage is of the *target* by the source, and strength is not
   a confidence.
-- ``source-gap-summary``: the assessable clauses (not the divisions that are catalog groups)
-  with no mapping, by id, when there are any.
+- ``source-gap-summary``: the gaps, as `crosswalk gaps` counts them — obligations (assessable
+  clauses holding no assessable clause) that no mapping on them or on a clause enclosing them
+  covers — by id, leaving out any that are catalog groups (a part with only definitions).
 """
 
 from __future__ import annotations
@@ -32,9 +33,12 @@ from app.exporters.oscal_controls import CATALOG_HREF, CATALOG_TITLE
 from app.exporters.oscal_regulation import catalog_href, layout, regulation_ids
 
 
-def mapping_collection(reg: RegulationView, maps: list[MapView]) -> dict[str, Any]:
+def mapping_collection(reg: RegulationView, maps: list[MapView],
+                       gaps: list[str] | None = None) -> dict[str, Any]:
     """The OSCAL document (``{"mapping-collection": …}``); ValueError without maps (OSCAL
-    needs at least one)."""
+    needs at least one). `gaps`: the refs of the obligations no mapping covers, as
+    `crosswalk gaps` finds them (without: the assessable clauses with no mapping of their
+    own)."""
     if not maps:
         raise ValueError(f"{reg.code} {reg.version_label} has no mappings to export")
     ids = regulation_ids(reg)
@@ -54,8 +58,9 @@ def mapping_collection(reg: RegulationView, maps: list[MapView]) -> dict[str, An
     }
     mapped = {m.ref for m in maps}
     groups = layout(reg, mapped)  # divisions are groups of the catalog, not gaps
-    unmapped = [ids[c.ref] for c in reg.clauses
-                if c.assessable and c.ref not in mapped and c.ref not in groups]
+    unmapped = [ids[ref] for ref in gaps if ref in ids and ref not in groups] \
+        if gaps is not None else [ids[c.ref] for c in reg.clauses
+                                  if c.assessable and c.ref not in mapped and c.ref not in groups]
     if unmapped:
         mapping["source-gap-summary"] = {
             "uuid": stable_uuid("gap", *key),

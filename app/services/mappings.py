@@ -41,6 +41,7 @@ class MappingView:
     version_label: str
     ref: str
     mapping: Mapping
+    notes: tuple[str, ...] = ()  # what the analyst should know about a new mapping
 
     @property
     def full_ref(self) -> str:
@@ -104,7 +105,24 @@ def add_mapping(store: Store, full_ref: str, control_id: str, *, relationship: s
         tx.record("mapping.create", "mapping", row.id, {
             "clause_id": clause.id, "ref": f"{reg.code} {clause.ref}", "control_id": control,
             **fields, "author": store.actor})
-    return MappingView(reg.code, reg.version_label, clause.ref, row)
+    return MappingView(reg.code, reg.version_label, clause.ref, row,
+                       _notes(store, reg, clause))
+
+
+def _notes(store: Store, reg: Regulation, clause: Clause) -> tuple[str, ...]:
+    """A mapping that will not show where the analyst looks: on a clause that is not an
+    obligation, or on a version that is not the latest."""
+    from app.services.regulations import get_regulation
+
+    notes = []
+    if not clause.assessable:
+        notes.append(f"{reg.code} {clause.ref} is not assessable ({clause.kind}): the mapping "
+                     "does not count towards coverage")
+    latest = get_regulation(store, reg.code)
+    if latest.id != reg.id:
+        notes.append(f"{reg.code} {reg.version_label} is not the latest version "
+                     f"({latest.version_label}): coverage, gaps and the matrix show the latest")
+    return tuple(notes)
 
 
 def update_mapping(store: Store, full_ref: str, control_id: str,

@@ -71,8 +71,14 @@ def mappings_document(store: Store, code: str, version: str | None = None) -> di
 
     reg = get_regulation(store, code, version)
     assert reg.id is not None
+    from app.services.analysis import reach
+    from app.services.snapshot import load_snapshot
+
+    snap = load_snapshot(store, [reg.id], lean=True)
+    r = reach(snap)
+    gaps = [snap.clauses[cid].ref for cid in r.obligations if not r.by_control[cid]]
     try:
-        doc = mapping_collection(regulation_view(store, reg), map_views(store, reg.id))
+        doc = mapping_collection(regulation_view(store, reg), map_views(store, reg.id), gaps)
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     problems = check_relationships(doc)

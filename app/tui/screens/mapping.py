@@ -40,7 +40,7 @@ from app.tui.screens.mapping_dialogs import (
     MappingDialog,
     MappingForm,
 )
-from app.tui.widgets.mapping_matrix import LEGEND, SYMBOLS, MappingMatrix
+from app.tui.widgets.mapping_matrix import LEGEND, SHORT_LEGEND, SYMBOLS, MappingMatrix
 
 NEXT_REVIEW = {"draft": "reviewed", "reviewed": "approved"}
 
@@ -117,10 +117,13 @@ class MappingScreen(SectionScreen):
             self._keep = matrix.current.id if matrix.current else None
         matrix.show(message.matrix, keep=self._keep)
         self._keep = None
-        self._header()
+        self.call_after_refresh(self._header)  # once the matrix is laid out (scrollbar or not)
         self._summary(message.matrix)
 
     def _header(self) -> None:
+        """Column heads over the cells; and a legend that fits the width."""
+        self.query_one("#matrix-legend", Static).update(LEGEND if not self.narrow
+                                                        else SHORT_LEGEND)
         matrix = self.query_one(MappingMatrix)
         cell = matrix.cell_width
         head = "clause".ljust(matrix.ref_width) + "".join(  # GOV1 … OPS4, or G1 … O4
@@ -140,7 +143,11 @@ class MappingScreen(SectionScreen):
 
     def on_resize(self, event: object) -> None:
         super().on_resize(event)  # type: ignore[arg-type]
-        self._header()
+        self.call_after_refresh(self._header)
+
+    @on(MappingMatrix.Resized)
+    def _matrix_resized(self) -> None:
+        self._header()  # its scrollbar came or went: the cells moved
 
     # ------------------------------------------------------------------ the cell
     @on(MappingMatrix.Moved)
@@ -196,8 +203,10 @@ class MappingScreen(SectionScreen):
                     remove_mapping(self.store, full_ref, control)
                     self.notify(f"unmapped {full_ref} → {control}")
                 elif existing is None:
-                    add_mapping(self.store, full_ref, control, **form.fields)  # type: ignore[arg-type]
+                    view = add_mapping(self.store, full_ref, control, **form.fields)  # type: ignore[arg-type]
                     self.notify(f"mapped {full_ref} → {control}")
+                    for note in view.notes:
+                        self.notify(note, severity="warning", markup=False)
                 else:
                     _, change = update_mapping(self.store, full_ref, control, **form.fields)
                     self.notify(f"{full_ref} → {control}: " + (", ".join(change) or

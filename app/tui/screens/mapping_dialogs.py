@@ -102,12 +102,19 @@ class MappingDialog(ModalScreen[MappingForm | None]):
                 strength=self.query_one("#strength", Input).value,
                 rationale=self.query_one("#rationale", TextArea).text)
         except ValueError as exc:
-            self.query_one("#form-error", Static).update(str(exc))
+            error = self.query_one("#form-error", Static)
+            error.update(str(exc))
+            error.add_class("-shown")
             return
         self.dismiss(MappingForm(fields))
 
     @on(Button.Pressed, "#delete")
-    def _delete(self) -> None:
+    def _delete(self, event: Button.Pressed) -> None:
+        """The first press asks; the second deletes (the audit log keeps what it said)."""
+        if not event.button.has_class("-armed"):
+            event.button.add_class("-armed")
+            event.button.label = "Delete: press again"
+            return
         self.dismiss(MappingForm({}, delete=True))
 
     @on(Button.Pressed, "#cancel")

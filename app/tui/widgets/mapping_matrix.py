@@ -19,9 +19,12 @@ from app.services.matrix import CONTROLS, Matrix, Row
 SYMBOLS = {"equal-to": "=", "equivalent-to": "≈", "subset-of": "⊂", "superset-of": "⊃",
            "intersects-with": "∩", "no-relationship": "∅"}
 CELL = 5  # characters per control column (4 when the screen is narrow)
+NARROW_WORDS = (("Chapter ", "Ch."), ("Section ", "Sec."), ("Recitals ", "Rec."),
+                ("Article ", "Art."), ("Subpart ", "Subp."))
 LEGEND = ("= equal-to  ≈ equivalent-to  ⊂ subset-of  ⊃ superset-of  ∩ intersects-with  "
           "∅ no-relationship · F full, P partial, ! flagged · ↑ covered from above, · mapped "
           "below")
+SHORT_LEGEND = "= equal ≈ equiv ⊂ subset ⊃ superset ∩ intersects ∅ none · F/P full/partial"
 
 
 class MappingMatrix(ScrollView, can_focus=True):
@@ -62,11 +65,15 @@ class MappingMatrix(ScrollView, can_focus=True):
             self.row = row
             self.control_id = control_id
 
+    class Resized(Message):
+        """The cells moved: the widget resized, or its scrollbar came or went."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.matrix: Matrix | None = None
         self.expanded: set[int] = set()
         self.shown: list[tuple[int, Row]] = []
+        self._width = -1  # the content width the cells were laid out for
 
     # ------------------------------------------------------------------ data
     def show(self, matrix: Matrix, keep: int | None = None) -> None:
@@ -84,6 +91,20 @@ class MappingMatrix(ScrollView, can_focus=True):
         self.virtual_size = Size(self.ref_width + self.cell_width * len(CONTROLS),
                                  len(self.shown))
         self.refresh()
+        self.call_after_refresh(self._check_width)
+
+    def _check_width(self) -> None:
+        width = self.scrollable_content_region.width
+        if width != self._width:
+            self._width = width
+            self.virtual_size = Size(self.ref_width + self.cell_width * len(CONTROLS),
+                                     len(self.shown))
+            self.refresh()
+            self.post_message(self.Resized())
+            self.call_after_refresh(self._check_width)  # until the scrollbar settles
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._check_width)
 
     @property
     def cell_width(self) -> int:
@@ -151,11 +172,13 @@ class MappingMatrix(ScrollView, can_focus=True):
         gap = self.matrix.is_gap(row)
         wide = self.cell_width == CELL
         ref = row.ref
-        if not wide and row.parent_id is not None:  # narrow: "(b)" under "Art. 32(1)"
-            parent = self.matrix.by_id[row.parent_id].ref
-            ref = ref[len(parent):].strip() if ref.startswith(parent) else ref
+        if not wide:  # narrow: "(b)" under "Art. 32(1)", "Ch. III", no titles
+            parent = self.matrix.by_id[row.parent_id].ref if row.parent_id is not None else ""
+            ref = ref[len(parent):].strip() if parent and ref.startswith(parent) else ref
+            for word, short in NARROW_WORDS:
+                ref = ref.replace(word, short)
         label = f"{' ' * depth * (2 if wide else 1)}{marker}{ref}" \
-                f"{' ' + row.title if row.title else ''}"
+                f"{' ' + row.title if row.title and wide else ''}"
         width = self.ref_width
         label = (label[:width - 2] + "…") if len(label) > width - 1 else label
         segments = [Segment(label.ljust(width), base + self._style("matrix--gap")
@@ -179,7 +202,7 @@ class MappingMatrix(ScrollView, can_focus=True):
             sym = SYMBOLS.get(cell.relationship, "?")
             if cell.relationship == "no-relationship":
                 return sym, self._style("matrix--none")
-            mark = "!" if cell.flag else cell.coverage[:1].upper()
+            mark = cell.coverage[:1].upper() + ("!" if cell.flag else "")
             return f"{sym}{mark}", self._style(f"matrix--{cell.coverage}")
         if self.matrix.inherited(row.id, control) is not None:
             return "↑", self._style("matrix--faint")
