@@ -10,8 +10,9 @@
 
 **Edges** have a ``kind`` too: ``contains`` (regulation → top-level clause, clause → clause)
 and ``maps-to`` (clause → control, one per mapping, carrying mapping_id, relationship,
-coverage, strength, matching, review_status, author, flag and the timestamps). Every node and
-edge has a ``label``. Attribute values are strings, numbers or booleans (GraphML-safe).
+coverage, strength, matching, review_status, author, flag, rationale and the timestamps).
+Every node and edge has a ``label``. Attribute values are strings, numbers or booleans
+(GraphML-safe).
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ def build_graph(snap: Snapshot) -> nx.DiGraph:
         "matching": m.matching, "review_status": m.review_status, "author": m.author,
         "flag": m.flag, "created_at": m.created_at, "updated_at": m.updated_at,
         "reviewed_by": m.reviewed_by or "", "reviewed_at": m.reviewed_at or "",
+        "rationale": m.rationale,
     }) for m in snap.mappings)
     return g
 

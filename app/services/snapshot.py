@@ -67,6 +67,7 @@ class MappingRow(NamedTuple):
     updated_at: str
     reviewed_by: str | None
     reviewed_at: str | None
+    rationale: str = ""
 
     @property
     def relates(self) -> bool:
@@ -154,7 +155,7 @@ def _fetch(dbapi: Any, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
 
 _MAPPING_COLUMNS = ", ".join(MappingRow._fields)
 _LEAN_COLUMNS = "id, clause_id, control_id, relationship, coverage"
-_LEAN_DEFAULTS = (0, "", "", "", "", "", "", None, None)  # strength … reviewed_at
+_LEAN_DEFAULTS = (0, "", "", "", "", "", "", None, None, "")  # strength … rationale
 
 
 class _Version(NamedTuple):
