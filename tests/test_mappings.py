@@ -186,3 +186,25 @@ def test_a_mapping_where_the_analyst_will_not_see_it_comes_with_a_note(cli, lib_
     assert r.code == 0 and r.out.startswith("mapped GDPR Recital 71 → GOV-3")
     assert r.err == ("note: GDPR Recital 71 is not assessable (recital): the mapping does not "
                      "count towards coverage\n")
+
+
+def test_an_imported_mapping_is_checked_like_a_typed_one(cli, lib_ws: Path,
+                                                         tmp_path: Path) -> None:
+    """A mapping collection whose rationale is 5,000 characters (or carries a bidi override)
+    is refused with the map named, and nothing is written."""
+    out = tmp_path / "gdpr.json"
+    assert cli("-w", str(lib_ws), "export", "oscal", "--what", "mappings", "GDPR", "-o",
+               str(out)).code == 0
+    doc = json.loads(out.read_text())
+    maps = doc["mapping-collection"]["mappings"][0]["maps"]
+    assert cli("-w", str(lib_ws), "unmap", "GDPR Art. 5(1)(a)", "GOV-3").code == 0
+    for remarks, fragment in (("x" * 5000, "rationale is too long"),
+                              ("fine \u202e reversed", "rationale contains a control")):
+        target = next(m for m in maps if m["sources"][0]["id-ref"] == "art_5.1.a"
+                      and m["targets"][0]["id-ref"] == "gov-3")
+        target["remarks"] = remarks
+        bad = tmp_path / "bad.json"
+        bad.write_text(json.dumps(doc))
+        with unchanged(lib_ws):
+            r = cli("-w", str(lib_ws), "import", str(bad))
+        assert_error(r, "Art. 5(1)(a) to GOV-3", fragment)

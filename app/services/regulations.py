@@ -10,7 +10,7 @@ from typing import Any
 from sqlmodel import col, func, select
 
 from app.domain.clauses import RegulationDoc, text_hash
-from app.domain.mappings import DEFAULT_AUTHOR
+from app.domain.mappings import DEFAULT_AUTHOR, check_fields
 from app.domain.refs import parse_full_ref, validate_code
 from app.errors import InvalidInput, NotFound
 from app.importers.mapping_file import MappingSpec
@@ -91,6 +91,12 @@ def insert_mappings(tx: Tx, regulation_id: int, specs: Iterable[MappingSpec], *,
         if clause_id is None:
             raise InvalidInput(f"mapping to {spec.control_id} names clause {spec.ref!r}, which "
                                "the regulation does not have")
+        try:  # the one write path checks what every mapping says, wherever it came from
+            check_fields(relationship=spec.relationship, matching=spec.matching,
+                         strength=spec.strength, coverage=spec.coverage,
+                         rationale=spec.rationale)
+        except ValueError as exc:
+            raise InvalidInput(f"mapping of {spec.ref} to {spec.control_id}: {exc}") from None
         rows.append(Mapping(
             id=next_id + len(rows), clause_id=clause_id, control_id=spec.control_id,
             relationship=spec.relationship, matching=spec.matching, strength=spec.strength,
