@@ -336,3 +336,18 @@ class TestMapping:
 
         assert snap_compare(app, run_before=script("3", "i", path, "enter"),
                             terminal_size=(120, 36))
+
+    def test_impact_dialog(self, snap_compare) -> None:
+        """`i` on GDPR Art. 32(1)(b): what a change of it reaches."""
+        folder = fixed_folder("matrix-impact")
+        assert snap_compare(library_app(folder / "ws.db"),
+                            run_before=script("5", matrix_on("GDPR"),
+                                              matrix_on("GDPR", "Art. 32(1)(b)", 4), "i"),
+                            terminal_size=(120, 36))
+
+    def test_clause_dialog(self, snap_compare) -> None:
+        folder = fixed_folder("matrix-clause")
+        assert snap_compare(library_app(folder / "ws.db"),
+                            run_before=script("5", matrix_on("GDPR"),
+                                              matrix_on("GDPR", "Art. 32(1)(b)", 4), "enter"),
+                            terminal_size=(120, 36))
