@@ -482,3 +482,45 @@ def test_coverage_of_an_older_workspace_migrates_it_first(cli: Any, v1_workspace
     r = cli("-w", str(v1_workspace), "coverage", "--json")
     assert r.code == 0, r.err
     assert "upgraded workspace" in r.err and json.loads(r.out)["regulations"] == []
+
+
+def test_impact_of_a_diff_counts_in_its_header_what_it_lists(tmp_path: Path, cli: Any) -> None:
+    """Review 6: `impact --diff` (either order) gave `crosswalk diff`'s count of mappings in its
+    header and a different count above its list. The header now counts the list; the diff's
+    count, when it differs, is named as the diff's, with what each takes."""
+    import re
+
+    ws = tmp_path / "small.db"
+    make_store(ws).close()
+    v1, v2 = tmp_path / "v1.json", tmp_path / "v2.json"
+    v1.write_text(catalog("v1", "2020-01-01", "Secure the data.", ("A3", "Appoint.")), "utf-8")
+    v2.write_text(catalog("v2", "2021-01-01", "Secure the data and models.",
+                          ("A4", "Report incidents.")), "utf-8")
+    run_json(cli, ws, "import", str(v1), "--json")
+    store = open_workspace(ws, actor="tester")
+    with store.write() as tx:
+        insert_mappings(tx, get_regulation(store, "SMALL").id or 0, [
+            spec("A1", "OPS-3"), spec("A2", "SEC-1"), spec("A2(1)", "SEC-2"),
+            spec("A3", "GOV-1")])
+    store.close()
+    run_json(cli, ws, "import", str(v2), "--json")
+    store = open_workspace(ws, actor="tester")
+    with store.write() as tx:  # a mapping on the clause only v2 has
+        insert_mappings(tx, get_regulation(store, "SMALL", "v2").id or 0,
+                        [spec("A4", "OPS-1")])
+    store.close()
+    for old, new in (("v1", "v2"), ("v2", "v1")):
+        diff = run_json(cli, ws, "diff", "SMALL", old, new, "--json")
+        imp = run_json(cli, ws, "impact", "--diff", "SMALL", old, new, "--json")
+        listed = len(imp["mappings"])
+        assert imp["source"]["diff_mappings"] == len(diff["mappings"])
+        text = cli("--workspace", str(ws), "impact", "--diff", "SMALL", old, new).out
+        header = text.splitlines()[0]
+        assert header.endswith(f"; {listed} mappings to re-review"), header
+        assert f"mappings to re-review ({listed})" in text
+        assert "mappings to review" not in header
+        if len(diff["mappings"]) != listed:
+            assert re.search(rf"`crosswalk diff` counts {len(diff['mappings'])}: the "
+                             rf"mappings of {old} on its changed and removed clauses", text)
+    assert len(run_json(cli, ws, "impact", "--diff", "SMALL", "v2", "v1", "--json")[
+        "mappings"]) != len(run_json(cli, ws, "diff", "SMALL", "v2", "v1", "--json")["mappings"])

@@ -487,3 +487,84 @@ def test_the_gap_summary_lists_what_crosswalk_gaps_lists(cli: Cli, lib_ws: Path,
             for g in group["gaps"]]
     assert len(listed) == len(gaps) > 0
     assert "art_32.3" not in listed and "art_32.4" not in listed  # covered by Art. 32 now
+
+
+# ------------------------------------------------------------------ review 6: round trips
+def clause_rows(cli: Cli, ws: Path, code: str, version: str) -> list[tuple[Any, ...]]:
+    """Every clause of the version, in document order, with its parent's ref."""
+    fields = ("ref", "kind", "title", "summary", "assessable", "has_text", "attributes")
+    rows = run_json(cli, ws, "clauses", code, "--version", version, "--json")
+    parents = dict(query(ws, "SELECT c.ref, p.ref FROM clause c JOIN regulation r ON r.id = "
+                             "c.regulation_id LEFT JOIN clause p ON p.id = c.parent_id WHERE "
+                             "r.code = ? AND r.version_label = ?", (code, version)))
+    return [(*(json.dumps(c[f]) for f in fields), parents[c["ref"]]) for c in rows]
+
+
+@pytest.mark.parametrize(("code", "old"), [("GDPR", "2016-04-27"), ("HIPAA", "2013-03-26")])
+def test_our_catalog_export_reimports_as_an_unchanged_new_version(
+        cli: Cli, lib_ws: Path, tmp_path: Path, code: str, old: str) -> None:
+    """Export → import as a new version: the regulation-code prop names the regulation, the
+    Crosswalk props give back kinds and assessable, our summary part is a summary (not text),
+    a title that is only the ref is no title, the recitals group is no clause: 0 changed."""
+    src = tmp_path / "c.json"
+    doc = export(cli, lib_ws, src, "catalog", code)
+    assert schema_errors(doc, "oscal_catalog_schema.json") == []
+    done = run_json(cli, lib_ws, "import", str(src), "--version", "2099-01-01", "--json")
+    assert done["code"] == code, done  # not R-EU-2016-679-…
+    diff = run_json(cli, lib_ws, "diff", code, old, "2099-01-01", "--json")
+    assert (diff["added"], diff["removed"], diff["changed"], diff["mappings"]) == (
+        [], [], [], []), diff
+    assert diff["unchanged"] > 100
+    assert clause_rows(cli, lib_ws, code, "2099-01-01") == clause_rows(cli, lib_ws, code, old)
+    text = cli("--workspace", str(lib_ws), "diff", code, old, "2099-01-01")
+    assert "0 changed" in text.out and "RECITALS" not in text.out
+    assert query(lib_ws, "SELECT count(*) FROM clause c JOIN regulation r ON r.id = "
+                         "c.regulation_id WHERE r.version_label = '2099-01-01' AND "
+                         "(c.text != '' OR c.ref = 'RECITALS')")[0][0] == 0
+
+
+def test_a_catalog_export_without_statements_keeps_summaries_out_of_the_text(
+        cli: Cli, lib_ws: Path, tmp_path: Path) -> None:
+    """Into a bare workspace, as a new regulation: same code, summaries, kinds; no text."""
+    src = tmp_path / "gdpr.catalog.json"
+    export(cli, lib_ws, src, "catalog", "GDPR")
+    bare = tmp_path / "bare.db"
+    make_store(bare).close()
+    done = run_json(cli, bare, "import", str(src), "--json")
+    assert done["code"] == "GDPR"
+    assert clause_rows(cli, bare, "GDPR", "2016-04-27") == clause_rows(
+        cli, lib_ws, "GDPR", "2016-04-27")
+
+
+# ------------------------------------------------------------------ review 6: mapping import
+def test_every_tolerant_normalisation_is_listed(cli: Cli, gdpr_ws: Path,
+                                                tmp_path: Path) -> None:
+    m = a_map("art_32.1.b", " gov-1 ", "no-relationship")
+    m["props"] = [{"name": "coverage", "value": "full"}, {"name": "strength", "value": "7.6"}]
+    src = write_json(tmp_path / "norm.json", collection([m]))
+    done = run_json(cli, gdpr_ws, "import", str(src), "--json")
+    assert [(c["control_id"], c["coverage"], c["strength"]) for c in done["create"]] == [
+        ("GOV-1", "partial", 8)]
+    warnings = "\n".join(done["warnings"])
+    for fragment in ("' gov-1 ' → 'gov-1'", "no-relationship", "'full (maps[0]",
+                     "→ partial", "'7.6' → 8"):
+        assert fragment in warnings, (fragment, warnings)
+
+
+def test_structural_problems_and_dangling_refs_are_listed_together(
+        cli: Cli, gdpr_ws: Path, tmp_path: Path) -> None:
+    empty_target = a_map("art_998", "")
+    maps = [a_map("art_32.1.b", "sec-1"), a_map("art_999", "sec-1"),
+            a_map("art_5.1.c", "GOV-9"), empty_target, a_map("art_32.1.a", "sec-1", "foo")]
+    src = write_json(tmp_path / "both.json", collection(maps))
+    line = _refused(cli, gdpr_ws, src, "nothing imported", "maps[3]", "has no id-ref",
+                    "'foo'", "'art_999'", "'art_998'", "'GOV-9'", "GDPR 2016-04-27")
+    assert "'art_32.1.b'" not in line and "'art_32.1.a'" not in line
+
+
+def test_a_document_of_neither_kind_says_so(cli: Cli, gdpr_ws: Path, tmp_path: Path) -> None:
+    doc = {"catalog-mapping": collection([a_map("art_32.1.b", "sec-1")])["mapping-collection"]}
+    src = write_json(tmp_path / "wrong.json", doc)  # its resources are typed "catalog"
+    for extra in ((), ("--format", "oscal-json"), ("--format", "oscal-mapping")):
+        _refused(cli, gdpr_ws, src, "neither an OSCAL", "catalog", "mapping-collection",
+                 "found: catalog-mapping", extra=extra)

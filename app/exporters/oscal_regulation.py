@@ -10,10 +10,12 @@ into a group ``recitals``.
 Each control: id from `app.domain.oscal_ids` (``art_32.1.b``), title = the clause's title
 (else its ref), a ``label`` prop with the ref (our OSCAL importer reads it back as the ref),
 Crosswalk props ``kind`` and, when false, ``assessable``; our summary as a part ``summary``
-in the Crosswalk namespace; and the legal text as the ``statement`` part **only when the
-workspace has it** (the analyst imported the official document) — the bundled library holds
-no legal text. UUIDs are stable; last-modified is when the version was imported or its text
-last filled in.
+in the Crosswalk namespace (the catalog importer reads all of these back, so an unchanged
+export re-imported as a new version diffs as unchanged; a title that is only the ref stands
+for no title; the recitals group carries the Crosswalk prop ``container`` and is no clause);
+and the legal text as the ``statement`` part **only when the workspace has it** (the analyst
+imported the official document) — the bundled library holds no legal text. UUIDs are
+stable; last-modified is when the version was imported or its text last filled in.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ def regulation_catalog(reg: RegulationView, mapped: set[str] | None = None) -> d
     top_groups: list[dict[str, Any]] = []
     top_controls: list[dict[str, Any]] = []
     recitals: list[dict[str, Any]] = []
+    recitals_at = 0  # where the recitals group goes among the top groups (document order)
     for c in reg.clauses:
         is_group = c.ref in groups
         node = _node(c, ids[c.ref])
@@ -64,6 +67,8 @@ def regulation_catalog(reg: RegulationView, mapped: set[str] | None = None) -> d
         elif is_group:
             top_groups.append(node)
         elif c.kind == "recital":
+            if not recitals:
+                recitals_at = len(top_groups)
             recitals.append(node)
         else:
             top_controls.append(node)
@@ -73,8 +78,10 @@ def regulation_catalog(reg: RegulationView, mapped: set[str] | None = None) -> d
     }
     if recitals:
         gid = "recitals" if "recitals" not in set(ids.values()) else "recitals-group"
-        top_groups.append({"id": gid, "title": "Recitals", "class": "recitals",
-                           "controls": recitals})
+        top_groups.insert(recitals_at, {
+            "id": gid, "title": "Recitals", "class": "recitals",
+            "props": [prop("container", "true")],  # not a clause: our importer drops it
+            "controls": recitals})
     if top_groups:
         catalog["groups"] = top_groups
     if top_controls:

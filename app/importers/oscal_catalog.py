@@ -26,6 +26,14 @@ Mapping (both syntaxes go through the same models, so they give the same tree):
   ``attributes["status"] = "withdrawn"`` and, where the catalog says so,
   ``attributes["incorporated-into"]`` / ``["moved-to"]`` as comma-separated refs.
 
+**Crosswalk's own exports** (`app.exporters.oscal_regulation`) come back as they left: props
+and parts in the Crosswalk namespace give the clause kind, ``assessable`` and our summary (never
+clause text); a title that only repeats the ref is no title; the OSCAL id is kept only when
+the ref would not give it anyway; a group without our ``kind`` prop (the recitals group, prop
+``container``) is no clause, its members take its place; and the metadata prop
+``regulation-code`` (``short-title``) names the regulation unless the caller gives a code.
+An unchanged export re-imported as a new version therefore diffs as unchanged.
+
 Regulation identity: title = ``metadata.title``; version = ``metadata.version``; effective
 date = the date part of ``metadata.published``, else of ``metadata.last-modified``; code =
 the caller's, else derived from the title (`code_from_title`). XML is parsed with defusedxml
@@ -48,6 +56,7 @@ from xml.etree.ElementTree import Element, ParseError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.domain.clauses import ClauseNode, RegulationDoc
+from app.domain.oscal_ids import CROSSWALK_NS, ref_token
 from app.domain.refs import validate_code
 from app.errors import ImportFailed
 from app.importers.source import decode_text
@@ -98,6 +107,7 @@ class Param(_M):
 class Part(_M):
     name: str
     id: str | None = None
+    ns: str | None = None
     title: str | None = None
     props: list[Prop] = Field(default_factory=list)
     prose: str | None = None
@@ -130,6 +140,7 @@ class Metadata(_M):
     published: str | None = None
     last_modified: str | None = Field(default=None, alias="last-modified")
     oscal_version: str | None = Field(default=None, alias="oscal-version")
+    props: list[Prop] = Field(default_factory=list)
 
 
 class Catalog(_M):
@@ -236,8 +247,10 @@ def code_from_title(title: str) -> str:
 # ---------------------------------------------------------------- building the tree
 
 class _Builder:
-    def __init__(self, path: Path, xml: bool, params: dict[str, Param]) -> None:
+    def __init__(self, path: Path, xml: bool, params: dict[str, Param],
+                 ours: bool = False) -> None:
         self.path = path
+        self.ours = ours  # a catalog Crosswalk exported (metadata prop regulation-code)
         self.xml = xml
         self.params = params
         self.warnings: list[str] = []
@@ -262,19 +275,53 @@ class _Builder:
                                f"{self.where(self.seen[ref])}")
         self.seen[ref] = loc
 
+    def groups(self, groups: list[Group], loc: tuple[Any, ...]) -> list[ClauseNode]:
+        """The clauses of `groups`; a container group of ours (the recitals) is not a clause:
+        its members take its place."""
+        out: list[ClauseNode] = []
+        for i, g in enumerate(groups):
+            here = (*loc, "groups", i)
+            if _ours(g.props, "container") == "true" or (self.ours
+                                                          and _ours(g.props, "kind") is None):
+                out += self.groups(g.groups, here)
+                out += [self.control(c, (*here, "controls", j), enhancement=False)
+                        for j, c in enumerate(g.controls)]
+            else:
+                out.append(self.group(g, here))
+        return out
+
     def group(self, g: Group, loc: tuple[Any, ...]) -> ClauseNode:
         self.loc = loc
         ref = _label(g.props) or _clean((g.id or "").upper()) or _clean(g.title)
         self.claim(ref, loc)
         node = ClauseNode(ref=ref, kind="group", title=_clean(self.resolve(g.title)),
                           text=self.text_of(g.parts), assessable=False)
+        self.apply_ours(node, g.props, g.parts, g.id)
         if g.id:
-            node.attributes["oscal_id"] = g.id
             self.refs_by_id[g.id] = ref
-        node.children = [self.group(sub, (*loc, "groups", i)) for i, sub in enumerate(g.groups)]
+        node.children = self.groups(g.groups, loc)
         node.children += [self.control(c, (*loc, "controls", i), enhancement=False)
                           for i, c in enumerate(g.controls)]
         return node
+
+    def apply_ours(self, node: ClauseNode, props: list[Prop], parts: list[Part],
+                   oid: str | None) -> None:
+        """What a Crosswalk export says of a clause (props and parts in our namespace): its
+        kind, whether it is assessable, our summary; a title that only repeats the ref (the
+        exporter's stand-in for no title) is no title. The OSCAL id is kept as an attribute
+        unless it is the one the ref gives anyway."""
+        kind = _ours(props, "kind")
+        if kind:
+            node.kind = kind
+            node.assessable = _ours(props, "assessable") != "false"
+            if node.title == node.ref:
+                node.title = ""
+        summary = "\n\n".join(p.prose.strip() for p in parts
+                               if p.ns == CROSSWALK_NS and p.name == "summary" and p.prose)
+        if summary:
+            node.summary = summary
+        if oid and not (kind and oid == ref_token(node.ref)):
+            node.attributes["oscal_id"] = oid
 
     def control(self, c: Control, loc: tuple[Any, ...], *, enhancement: bool) -> ClauseNode:
         self.loc = loc
@@ -282,7 +329,7 @@ class _Builder:
         self.claim(ref, loc)
         node = ClauseNode(ref=ref, kind="control-enhancement" if enhancement else "control",
                           title=_clean(self.resolve(c.title)), text=self.text_of(c.parts))
-        node.attributes["oscal_id"] = c.id
+        self.apply_ours(node, c.props, c.parts, c.id)
         self.refs_by_id[c.id] = ref
         guidance = "\n\n".join(filter(None, (self.prose_of(p) for p in c.parts
                                              if p.name == "guidance")))
@@ -299,6 +346,7 @@ class _Builder:
         return node
 
     def text_of(self, parts: list[Part]) -> str:
+        parts = [p for p in parts if p.ns != CROSSWALK_NS]  # our summary is not clause text
         statements = [p for p in parts if p.name == "statement"]
         if not statements:
             statements = [p for p in parts if p.name != "guidance" and p.name != "objective"
@@ -320,7 +368,8 @@ class _Builder:
             out.append(indent + first)
             out.extend(indent + p for p in paragraphs[1:])
         for sub in part.parts:
-            if sub.name == "guidance" or sub.name.startswith("assessment"):
+            if (sub.name == "guidance" or sub.name.startswith("assessment")
+                    or sub.ns == CROSSWALK_NS):
                 continue
             self.statement_lines(sub, depth + 1, out)
 
@@ -397,19 +446,21 @@ def _build(raw: Any, data: bytes, path: Path, *, code: str | None, xml: bool) ->
         raise ImportFailed(f"{path}: {_first_error(exc, xml)}") from None
     params: dict[str, Param] = {}
     _collect_params(cat.params, cat.groups, cat.controls, params)
-    b = _Builder(path, xml, params)
-    clauses = [b.group(g, ("groups", i)) for i, g in enumerate(cat.groups)]
+    meta = cat.metadata
+    our_code = _ours(meta.props, "regulation-code")
+    b = _Builder(path, xml, params, ours=our_code is not None)
+    clauses = b.groups(cat.groups, ())
     clauses += [b.control(c, ("controls", i), enhancement=False)
                 for i, c in enumerate(cat.controls)]
     b.finish_links()
     if not b.seen:
         raise ImportFailed(f"{path}: the catalog has no groups or controls")
-    meta = cat.metadata
     title = _clean(b.resolve(meta.title))
     version = (meta.version or "").strip()
     if not version:
         version = (meta.last_modified or "")[:10] or "unversioned"
         b.warn(f"metadata has no version; using {version!r}")
+    code = code or our_code  # a Crosswalk export names its regulation
     if code is None:
         code = code_from_title(title)
     else:
@@ -426,6 +477,7 @@ def _build(raw: Any, data: bytes, path: Path, *, code: str | None, xml: bool) ->
         source_name=path.name, source_sha256=hashlib.sha256(data).hexdigest(),
         source_format="oscal-xml" if xml else "oscal-json", identifiers=identifiers,
         clauses=clauses, warnings=b.warnings,
+        short_title=_ours(meta.props, "short-title") or "",
     )
 
 
@@ -467,6 +519,14 @@ def _collect_params(params: list[Param], groups: list[Group], controls: list[Con
         _collect_params(c.params, [], c.controls, out)
 
 
+def _ours(props: list[Prop], name: str) -> str | None:
+    """The value of the Crosswalk-namespace prop `name`, if there is one."""
+    for p in props:
+        if p.ns == CROSSWALK_NS and p.name == name and p.value.strip():
+            return " ".join(p.value.split())
+    return None
+
+
 def _label(props: list[Prop]) -> str | None:
     labels = [p for p in props if p.name == "label" and p.value.strip()]
     plain = [p for p in labels if p.class_ is None]
@@ -497,7 +557,9 @@ def _not_a_catalog(raw: Any) -> str:
             if key in raw:
                 return f"this is {what}, not a catalog"
         keys = ", ".join(sorted(map(str, raw))[:5]) or "nothing"
-        return f"the top-level object has no 'catalog' key (found: {keys})"
+        return ("this is neither an OSCAL catalog nor an OSCAL mapping-collection: the "
+                f"top-level object has no 'catalog' key (found: {keys}), nor a "
+                "'mapping-collection' one")
     return f"the document is a JSON {type(raw).__name__}, not an object with a 'catalog' key"
 
 
@@ -571,6 +633,7 @@ class _XmlReader:
             out["metadata"] = {k: self.line(e) for k in ("title", "version", "published",
                                                           "last-modified", "oscal-version")
                                if (e := self.one(meta, k)) is not None}
+            out["metadata"]["props"] = self.props(meta)
         return out
 
     def group(self, el: Element) -> dict[str, Any]:
@@ -596,7 +659,8 @@ class _XmlReader:
         return out
 
     def part(self, el: Element) -> dict[str, Any]:
-        out: dict[str, Any] = {k: v for k, v in el.attrib.items() if k in ("id", "name", "class")}
+        out: dict[str, Any] = {k: v for k, v in el.attrib.items()
+                               if k in ("id", "name", "class", "ns")}
         title = self.one(el, "title")
         if title is not None:
             out["title"] = self.line(title)

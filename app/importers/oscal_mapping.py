@@ -20,8 +20,12 @@ the rationale from the remarks. From other tools: strength from ``confidence-sco
 (percentage × 10, or high/medium/low → 8/5/2), else 5; coverage from a source
 ``has-requirement`` qualifier (partial), else from the relationship (subset-of, equal-to and
 equivalent-to: full; the rest: partial); a map without remarks gets a placeholder rationale.
-Those defaults are reported too. Refs are resolved against the workspace by the service
-(`app.services.mapping_import`), not here.
+Those defaults are reported too, and so are trimmed id-refs and prop values, numeric id-refs,
+a rounded strength and the coverage of a ``no-relationship`` map forced to partial. Refs are
+resolved against the workspace by the service (`app.services.mapping_import`), not here;
+structural problems (no id-ref, an unknown relationship…) are returned in
+`MappingCollectionDoc.problems`, with the refs of the maps they leave out, so that the service
+fails with one error listing them and every dangling ref together.
 """
 
 from __future__ import annotations
@@ -96,6 +100,11 @@ class MappingCollectionDoc:
     hints: list[str]  # titles and hrefs of the source resource, to guess the regulation
     records: list[MapRecord]
     warnings: list[str] = field(default_factory=list)
+    # structural problems (a map with no id-ref, an unknown relationship…): the import fails,
+    # but only once the refs are resolved too, so that one error lists everything
+    problems: list[str] = field(default_factory=list)
+    # refs of the maps those problems leave out: checked against the workspace all the same
+    stray: list[tuple[str, str]] = field(default_factory=list)  # ("sources"|"targets", ref)
 
 
 class _Notes:
@@ -156,6 +165,7 @@ def parse_mapping_collection(data: bytes, path: Path, sha256: str) -> MappingCol
                 code, version = rc, rv
     records: list[MapRecord] = []
     problems: list[str] = []
+    stray: list[tuple[str, str]] = []
     defaults: Counter[str] = Counter()
     for i, mapping in enumerate(mappings):
         if not isinstance(mapping, dict):
@@ -173,9 +183,12 @@ def parse_mapping_collection(data: bytes, path: Path, sha256: str) -> MappingCol
             if not isinstance(m, dict):
                 problems.append(f"{where} is not an object")
                 continue
-            records += _records(m, where, matching, notes, problems, defaults)
-    if problems:
-        raise ImportFailed(f"{path}: {len(problems)} problem(s): " + "; ".join(problems))
+            before = len(problems)
+            found = _records(m, where, matching, notes, problems, defaults)
+            if len(problems) > before and not found:  # keep its refs for the dangling check
+                for side in ("sources", "targets"):
+                    stray += [(side, r) for r in _refs(m.get(side), where, side, [], _Notes())]
+            records += found
     warnings = notes.warnings()
     if defaults["strength"]:
         warnings.append(f"{defaults['strength']} map(s) give no Crosswalk strength: taken from "
@@ -188,7 +201,7 @@ def parse_mapping_collection(data: bytes, path: Path, sha256: str) -> MappingCol
         warnings.append(f"{defaults['rationale']} map(s) have no remarks: they get a "
                         "placeholder rationale to replace when reviewing")
     return MappingCollectionDoc(path.name, sha256, title, code, version,
-                                [h for h in hints if h], records, warnings)
+                                [h for h in hints if h], records, warnings, problems, stray)
 
 
 # ---------------------------------------------------------------- reading the document
@@ -255,7 +268,9 @@ def _root(raw: Any, path: Path, notes: _Notes) -> dict[str, Any]:
         notes.add("root", "(no root key)", ROOT)
         return raw
     keys = ", ".join(sorted(map(str, raw))[:5]) or "nothing"
-    raise ImportFailed(f"{path}: the top-level object has no '{ROOT}' key (found: {keys})")
+    raise ImportFailed(f"{path}: this is neither an OSCAL {ROOT} nor an OSCAL catalog: the "
+                       f"top-level object has no '{ROOT}' key (found: {keys}), nor a "
+                       "'catalog' one")
 
 
 def _items(value: Any) -> list[Any]:
@@ -290,12 +305,19 @@ def _matching(value: object, default: str, notes: _Notes) -> str:
     return found
 
 
-def _props(value: Any) -> dict[str, str]:
-    """Props by name (ours or anyone's: a tolerant reader does not insist on the ns)."""
+def _props(value: Any, notes: _Notes | None = None) -> dict[str, str]:
+    """Props by name (ours or anyone's: a tolerant reader does not insist on the ns); values
+    trimmed of white space (noted when `notes` is given)."""
     out: dict[str, str] = {}
     for p in _items(value):
         if isinstance(p, dict) and "name" in p and "value" in p:
-            out.setdefault(_kebab(str(p["name"])), str(p["value"]).strip())
+            name, raw = _kebab(str(p["name"])), str(p["value"])
+            if name in out:
+                continue
+            out[name] = raw.strip()
+            if notes is not None and out[name] != raw:
+                notes.add("prop values trimmed of white space", f"{name}={raw}",
+                          repr(out[name]))
     return out
 
 
@@ -313,16 +335,26 @@ def _refs(value: Any, where: str, side: str, problems: list[str], notes: _Notes)
     for k, item in enumerate(items):
         if isinstance(item, str) and item.strip():  # a bare id: tolerated
             notes.add(f"{side} written as bare strings", item, "{type: control, id-ref}")
-            out.append(item.strip())
+            out.append(_trimmed(item, side, notes))
             continue
         ref = item.get("id-ref") if isinstance(item, dict) else None
-        if not isinstance(ref, str | int) or not str(ref).strip():
+        if isinstance(ref, bool) or not isinstance(ref, str | int) or not str(ref).strip():
             problems.append(f"{where}.{side}[{k}] has no id-ref")
             continue
         kind = str(item.get("type") or "control")
         if kind not in ("control", "statement"):
             notes.add(f"{side} type", kind, "control")
-        out.append(str(ref).strip())
+        if isinstance(ref, int):
+            notes.add(f"{side} id-refs written as numbers", str(ref), repr(str(ref)))
+        out.append(_trimmed(str(ref), side, notes))
+    return out
+
+
+def _trimmed(ref: str, side: str, notes: _Notes) -> str:
+    """`ref` without surrounding white space (a normalisation noted)."""
+    out = ref.strip()
+    if out != ref:
+        notes.add(f"{side} id-refs trimmed of white space", ref, repr(out))
     return out
 
 
@@ -342,8 +374,9 @@ def _records(m: dict[str, Any], where: str, matching: str, notes: _Notes,
     if rel is None or not sources or not targets:
         return []
     matching = _matching(m.get("matching-rationale"), matching, notes)
-    props = _props(m.get("props"))
-    strength = _strength(props.get("strength"), m.get("confidence-score"), where, problems)
+    props = _props(m.get("props"), notes)
+    strength = _strength(props.get("strength"), m.get("confidence-score"), where, problems,
+                         notes)
     if "strength" not in props:
         defaults["strength"] += 1
     coverage = None
@@ -372,22 +405,27 @@ def _records(m: dict[str, Any], where: str, matching: str, notes: _Notes,
                 notes.add("relationship of a many-to-many map, pair by pair",
                           f"{rel} ({where})", pair_rel)
             cov = coverage or _coverage(pair_rel, m.get("qualifiers"))
-            if pair_rel == "no-relationship":
-                cov = "partial"  # a non-relationship covers nothing
+            if pair_rel == "no-relationship" and cov != "partial":
+                notes.add("coverage of a no-relationship map (it covers nothing)",
+                          f"{props.get('coverage', cov)} ({where})", "partial")
+                cov = "partial"
             out.append(MapRecord(where, s, t, pair_rel, matching, strength, cov, rationale,
                                  author, review))
     return out
 
 
-def _strength(value: str | None, confidence: Any, where: str, problems: list[str]) -> int:
+def _strength(value: str | None, confidence: Any, where: str, problems: list[str],
+              notes: _Notes) -> int:
     if value is not None:
         try:
             number = round(float(value))
-        except ValueError:
+        except (ValueError, OverflowError):
             number = -1
         if not 0 <= number <= 10:
             problems.append(f"{where}: strength {value!r} is not a number from 0 to 10")
             return DEFAULT_STRENGTH
+        if value != str(number):
+            notes.add("strength", value, str(number))
         return number
     if isinstance(confidence, dict):
         pct = confidence.get("percentage")

@@ -68,8 +68,18 @@ class Impact:
         elif src["kind"] == "control":
             out.append(f"impact of control {src['control_id']}")
         else:
+            # the header counts the list below; `crosswalk diff` counts fewer mappings (those
+            # of the old version on its changed and removed clauses), so that count is named
+            # as the diff's when it differs
             out.append(f"impact of {src['code']} {src['old_version']} → {src['new_version']}: "
-                       f"{src['summary']}")
+                       f"{src['summary']}; {len(self.mappings)} mappings to re-review")
+            n = src.get("diff_mappings")
+            if n is not None and n != len(self.mappings):
+                out.append(f"(`crosswalk diff` counts {n}: the mappings of "
+                           f"{src['old_version']} on its changed and removed clauses; the list "
+                           f"below takes the added and changed clauses in {src['new_version']}"
+                           f", the removed ones in {src['old_version']}, and the clauses "
+                           "inside or enclosing each one)")
         if src["kind"] == "diff":
             out.append(f"\nclauses ({len(self.clauses)})")
             if self.clauses:
@@ -255,4 +265,5 @@ def impact_of_diff(store: Store, code: str, old_version: str, new_version: str) 
         start[ids[old.id, ref]] = "removed"
     return impact_of_clauses(g, start, {
         "kind": "diff", "code": old.code, "old_version": old.version_label,
-        "new_version": new.version_label, "summary": d.summary}, other_than_code=old.code)
+        "new_version": new.version_label, "summary": d.summary.rpartition("; ")[0],
+        "diff_mappings": len(d.mappings)}, other_than_code=old.code)

@@ -97,7 +97,13 @@ def read_mapping_collection(path: Path) -> MappingCollectionDoc:
 def plan_mapping_import(store: Store, doc: MappingCollectionDoc, *, code: str | None = None,
                         version: str | None = None) -> MappingImportPlan:
     """Resolve every ref and decide what to create; reads the workspace, writes nothing."""
-    code, version, warnings = _which_regulation(store, doc, code, version)
+    try:
+        code, version, warnings = _which_regulation(store, doc, code, version)
+    except DetailsNeeded:
+        if doc.problems:  # the file is broken whichever regulation it maps
+            raise ImportFailed(f"{doc.source_name}: nothing imported; "
+                               f"{_problems(doc.problems)}") from None
+        raise
     reg = get_regulation(store, code, version)
     assert reg.id is not None
     view = regulation_view(store, reg)
@@ -123,8 +129,14 @@ def plan_mapping_import(store: Store, doc: MappingCollectionDoc, *, code: str | 
             conflicts.append(f"{ref} → {control} ({before[2]} and {r.where})")
         elif before is None:
             pairs[(ref, control)] = (author, spec, r.where)
-    if unresolved or unknown_controls:
-        parts = []
+    for side, text in doc.stray:  # refs of maps left out for a structural problem
+        if side == "sources" and resolver.clause(text) is None:
+            unresolved.setdefault(text, resolver.why(text))
+        elif (side == "targets" and _control(text, resolver) is None
+              and text not in unknown_controls):
+            unknown_controls.append(text)
+    if doc.problems or unresolved or unknown_controls:
+        parts = [_problems(doc.problems)] if doc.problems else []
         if unresolved:
             parts.append(f"{len(unresolved)} source ref(s) name no clause of {reg.code} "
                          f"{reg.version_label}: " + ", ".join(
@@ -159,6 +171,10 @@ def plan_mapping_import(store: Store, doc: MappingCollectionDoc, *, code: str | 
                         "start as drafts to be reviewed in this workspace")
     return MappingImportPlan(doc, reg.code, reg.version_label, reg.id, create, skipped,
                              warnings)
+
+
+def _problems(problems: list[str]) -> str:
+    return f"{len(problems)} problem(s) in the file: " + "; ".join(problems)
 
 
 def commit_mapping_import(store: Store, plan: MappingImportPlan) -> int:
