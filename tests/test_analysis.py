@@ -416,6 +416,27 @@ def catalog(version: str, day: str, a2_text: str, third: tuple[str, str]) -> str
             {"ref": third[0], "kind": "article", "text": third[1]}]}]})
 
 
+def two_versions(cli: Any, ws: Path, tmp_path: Path, other: bool = False) -> None:
+    """SMALL v1 with mappings A1 OPS-3, A2 SEC-1, A2(1) SEC-2, A3 GOV-1 (and, with `other`,
+    OTHER's Y 1 SEC-1, Y 2 GOV-1, Y 3 OPS-3), then v2: A2's text changed, A3 removed, A4
+    added."""
+    v1, v2 = tmp_path / "v1.json", tmp_path / "v2.json"
+    v1.write_text(catalog("v1", "2020-01-01", "Secure the data.", ("A3", "Appoint.")), "utf-8")
+    v2.write_text(catalog("v2", "2021-01-01", "Secure the data and models.",
+                          ("A4", "Report incidents.")), "utf-8")
+    run_json(cli, ws, "import", str(v1), "--json")
+    store = open_workspace(ws, actor="tester")
+    with store.write() as tx:
+        insert_mappings(tx, get_regulation(store, "SMALL").id or 0, [
+            spec("A1", "OPS-3"), spec("A2", "SEC-1"), spec("A2(1)", "SEC-2"),
+            spec("A3", "GOV-1")])
+        if other:
+            insert_mappings(tx, get_regulation(store, "OTHER").id or 0, [
+                spec("Y 1", "SEC-1"), spec("Y 2", "GOV-1"), spec("Y 3", "OPS-3")])
+    store.close()
+    run_json(cli, ws, "import", str(v2), "--json")
+
+
 def test_impact_of_a_version_diff(tmp_path: Path, cli: Any) -> None:
     """v1 → v2: A2's text changes, A3 is removed, A4 is added. v1 mappings: A1 OPS-3, A2
     SEC-1, A2(1) SEC-2, A3 GOV-1; importing v2 carries A1, A2 and A2(1)'s to v2. The impact:
@@ -427,20 +448,7 @@ def test_impact_of_a_version_diff(tmp_path: Path, cli: Any) -> None:
                                         clauses=[ClauseNode(f"Y {i}", "article")
                                                  for i in (1, 2, 3)]))
     store.close()
-    v1, v2 = tmp_path / "v1.json", tmp_path / "v2.json"
-    v1.write_text(catalog("v1", "2020-01-01", "Secure the data.", ("A3", "Appoint.")), "utf-8")
-    v2.write_text(catalog("v2", "2021-01-01", "Secure the data and models.",
-                          ("A4", "Report incidents.")), "utf-8")
-    run_json(cli, ws, "import", str(v1), "--json")
-    store = open_workspace(ws, actor="tester")
-    with store.write() as tx:
-        insert_mappings(tx, get_regulation(store, "SMALL").id or 0, [
-            spec("A1", "OPS-3"), spec("A2", "SEC-1"), spec("A2(1)", "SEC-2"),
-            spec("A3", "GOV-1")])
-        insert_mappings(tx, get_regulation(store, "OTHER").id or 0, [
-            spec("Y 1", "SEC-1"), spec("Y 2", "GOV-1"), spec("Y 3", "OPS-3")])
-    store.close()
-    run_json(cli, ws, "import", str(v2), "--json")
+    two_versions(cli, ws, tmp_path, other=True)
 
     with unchanged(ws):
         imp = run_json(cli, ws, "impact", "--diff", "small", "v1", "v2", "--json")
@@ -492,18 +500,7 @@ def test_impact_of_a_diff_counts_in_its_header_what_it_lists(tmp_path: Path, cli
 
     ws = tmp_path / "small.db"
     make_store(ws).close()
-    v1, v2 = tmp_path / "v1.json", tmp_path / "v2.json"
-    v1.write_text(catalog("v1", "2020-01-01", "Secure the data.", ("A3", "Appoint.")), "utf-8")
-    v2.write_text(catalog("v2", "2021-01-01", "Secure the data and models.",
-                          ("A4", "Report incidents.")), "utf-8")
-    run_json(cli, ws, "import", str(v1), "--json")
-    store = open_workspace(ws, actor="tester")
-    with store.write() as tx:
-        insert_mappings(tx, get_regulation(store, "SMALL").id or 0, [
-            spec("A1", "OPS-3"), spec("A2", "SEC-1"), spec("A2(1)", "SEC-2"),
-            spec("A3", "GOV-1")])
-    store.close()
-    run_json(cli, ws, "import", str(v2), "--json")
+    two_versions(cli, ws, tmp_path)
     store = open_workspace(ws, actor="tester")
     with store.write() as tx:  # a mapping on the clause only v2 has
         insert_mappings(tx, get_regulation(store, "SMALL", "v2").id or 0,
