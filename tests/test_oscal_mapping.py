@@ -568,3 +568,18 @@ def test_a_document_of_neither_kind_says_so(cli: Cli, gdpr_ws: Path, tmp_path: P
     for extra in ((), ("--format", "oscal-json"), ("--format", "oscal-mapping")):
         _refused(cli, gdpr_ws, src, "neither an OSCAL", "catalog", "mapping-collection",
                  "found: catalog-mapping", extra=extra)
+
+
+def test_clause_attributes_travel_with_the_catalog(cli: Cli, lib_ws: Path,
+                                                   tmp_path: Path) -> None:
+    """HIPAA's required/addressable flags go out as Crosswalk props and come back, even into
+    a workspace that never had HIPAA; the catalog still validates."""
+    doc = export(cli, lib_ws, tmp_path / "hipaa.json", "catalog", "HIPAA")
+    assert schema_errors(doc, "oscal_catalog_schema.json") == []
+    bare = tmp_path / "bare.db"
+    assert cli("-w", str(bare), "init", "--bare").code == 0
+    assert cli("-w", str(bare), "import", str(tmp_path / "hipaa.json")).code == 0
+    for ref, flag in (("§ 164.312(a)(2)(iv)", "addressable"),
+                      ("§ 164.308(a)(1)(ii)(A)", "required")):
+        shown = run_json(cli, bare, "clause", f"HIPAA {ref}", "--json")
+        assert shown["attributes"] == {"requirement": flag}, shown["attributes"]

@@ -22,6 +22,7 @@ class ClauseView:
     summary: str
     assessable: bool
     oscal_id: str | None = None  # the id an imported OSCAL catalog gave it
+    attributes: tuple[tuple[str, str], ...] = ()  # e.g. ("requirement", "addressable")
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ stable; last-modified is when the version was imported or its text last filled i
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from app.domain.oscal_ids import CROSSWALK_NS, clause_oscal_ids, stable_uuid
@@ -122,7 +123,13 @@ def _props(c: ClauseView) -> list[dict[str, str]]:
     props = [prop("label", c.ref, ours=False), prop("kind", c.kind)]
     if not c.assessable:
         props.append(prop("assessable", "false"))
+    props += [prop(f"{ATTRIBUTE}{key}", value) for key, value in c.attributes
+              if _TOKEN.fullmatch(key) and value.strip()]
     return props
+
+
+ATTRIBUTE = "attribute-"  # a clause attribute ("requirement": "addressable") as a prop
+_TOKEN = re.compile(r"[A-Za-z_][\w.-]*")
 
 
 def _parts(c: ClauseView, oid: str) -> list[dict[str, Any]]:

@@ -316,6 +316,9 @@ class _Builder:
             node.assessable = _ours(props, "assessable") != "false"
             if node.title == node.ref:
                 node.title = ""
+        for p in props:  # clause attributes ("requirement": "addressable")
+            if p.ns == CROSSWALK_NS and p.name.startswith("attribute-") and p.value.strip():
+                node.attributes[p.name.removeprefix("attribute-")] = p.value.strip()
         summary = "\n\n".join(p.prose.strip() for p in parts
                                if p.ns == CROSSWALK_NS and p.name == "summary" and p.prose)
         if summary:

@@ -21,10 +21,15 @@ def regulation_view(store: Store, reg: Regulation) -> RegulationView:
         rows = s.exec(select(Clause).where(Clause.regulation_id == reg.id)
                       .order_by(Clause.position)).all()
     refs = {c.id: c.ref for c in rows}
-    clauses = tuple(ClauseView(
-        ref=c.ref, parent=refs.get(c.parent_id) if c.parent_id else None, kind=c.kind,
-        title=c.title, text=c.text, summary=c.summary, assessable=bool(c.assessable),
-        oscal_id=json.loads(c.attributes or "{}").get("oscal_id")) for c in rows)
+    def view(c: Clause) -> ClauseView:
+        attrs = json.loads(c.attributes or "{}")
+        return ClauseView(
+            ref=c.ref, parent=refs.get(c.parent_id) if c.parent_id else None, kind=c.kind,
+            title=c.title, text=c.text, summary=c.summary, assessable=bool(c.assessable),
+            oscal_id=attrs.pop("oscal_id", None),
+            attributes=tuple((str(k), str(v)) for k, v in attrs.items()))
+
+    clauses = tuple(view(c) for c in rows)
     return RegulationView(code=reg.code, version_label=reg.version_label, title=reg.title,
                           short_title=reg.short_title, effective_date=reg.effective_date,
                           imported_at=reg.imported_at, clauses=clauses,
