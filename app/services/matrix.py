@@ -1,24 +1,18 @@
 """The clause × control matrix of one regulation version, for the Mapping screen.
 
-Loaded with two queries (clauses without their text; mappings), it answers what the screen
-asks on every key press without touching the database: the rows shown for the expanded
-clauses, the mapping in a cell, whether a clause is covered, and where the next gap is.
-
-A clause is *covered* by a control when it or an ancestor carries a mapping to that control
-whose relationship is not `no-relationship`. A *gap* is an assessable clause with no
-assessable children (an obligation itself, not a heading over obligations) that no mapping
-covers — the same semantics as `crosswalk gaps`.
+Built from one snapshot of the regulation (`app.services.snapshot`, the clauses without their
+text and the mappings) and the analyses' own reach (`app.services.analysis.reach`), so its gaps
+are exactly those of `crosswalk gaps`. It answers what the screen asks on every key press
+without touching the database: the rows shown for the expanded clauses, the mapping in a
+cell, what covers a clause from above, and where the next gap is.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlmodel import col, func, select
-
 from app.domain.controls import CONTROL_IDS
 from app.store import Store
-from app.store.models import AuditEvent, Clause, Mapping
 
 RECITALS = -1  # the id of the row that holds the recitals
 
@@ -55,6 +49,8 @@ class Matrix:
 
     mapped_below: dict[int, set[str]] = field(default_factory=dict)  # controls under a clause
     head: int = 0  # the audit head it was read at: unchanged head, unchanged matrix
+    obligations: list[int] = field(default_factory=list)  # see `crosswalk coverage`
+    gap_ids: set[int] = field(default_factory=set)  # obligations no mapping covers
 
     def __post_init__(self) -> None:
         for i, r in enumerate(self.rows):
@@ -68,21 +64,21 @@ class Matrix:
 
     @classmethod
     def load(cls, store: Store, regulation_id: int) -> Matrix:
-        with store.read() as s:
-            head = s.exec(select(func.max(AuditEvent.seq))).one() or 0
-            rows = [Row(*r) for r in s.exec(
-                select(Clause.id, Clause.parent_id, Clause.ref, Clause.title, Clause.kind,
-                       Clause.assessable).where(Clause.regulation_id == regulation_id)
-                .order_by(Clause.position)).all()]
-            maps = s.exec(select(Mapping.clause_id, Mapping.control_id, Mapping.relationship,
-                                 Mapping.coverage, Mapping.strength, Mapping.review_status,
-                                 Mapping.flag)
-                          .join(Clause, col(Clause.id) == Mapping.clause_id)
-                          .where(Clause.regulation_id == regulation_id)).all()
+        from app.services.analysis import reach
+        from app.services.audit import head_seq
+        from app.services.snapshot import load_snapshot
+
+        head = head_seq(store)  # read first: a write in between only makes the next reload
+        snap = load_snapshot(store, [regulation_id])
+        rows = [Row(c.id, c.parent_id, c.ref, c.title, c.kind, c.assessable)
+                for c in snap.clauses.values()]
         cells: dict[int, dict[str, Cell]] = {}
-        for clause_id, control, *rest in maps:
-            cells.setdefault(clause_id, {})[control] = Cell(*rest)
-        return cls(regulation_id, rows, cells, head=head)
+        for m in snap.mappings:
+            cells.setdefault(m.clause_id, {})[m.control_id] = Cell(
+                m.relationship, m.coverage, m.strength, m.review_status, m.flag)
+        r = reach(snap)
+        return cls(regulation_id, rows, cells, head=head, obligations=r.obligations,
+                   gap_ids={cid for cid in r.obligations if not r.by_control[cid]})
 
     # ------------------------------------------------------------------ the tree
     def visible(self, expanded: set[int]) -> list[tuple[int, Row]]:
@@ -132,18 +128,11 @@ class Matrix:
         """Whether a clause under this one is mapped to `control` (shown when folded)."""
         return control in self.mapped_below.get(clause_id, ())
 
-    def covered(self, clause_id: int) -> bool:
-        for cid in (clause_id, *self.ancestors(clause_id)):
-            if any(c.relationship != "no-relationship" for c in self.cells.get(cid, {}).values()):
-                return True
-        return False
-
     def is_gap(self, row: Row) -> bool:
-        return row.assessable and not any(c.assessable for c in self.children.get(row.id, [])) \
-            and not self.covered(row.id)
+        return row.id in self.gap_ids
 
     def gaps(self) -> list[Row]:
-        return [r for r in self.rows if self.is_gap(r)]
+        return [r for r in self.rows if r.id in self.gap_ids]
 
     def next_gap(self, after: int | None) -> Row | None:
         """The first gap after clause `after` in document order, wrapping to the start."""

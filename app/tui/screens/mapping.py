@@ -131,9 +131,7 @@ class MappingScreen(SectionScreen):
         self.query_one("#matrix-header", Static).update(escape(head))
 
     def _summary(self, m: Matrix) -> None:
-        obligations = [r for r in m.rows if r.assessable and
-                       not any(c.assessable for c in m.children.get(r.id, []))]
-        gaps = sum(1 for r in obligations if not m.covered(r.id))
+        obligations, gaps = m.obligations, len(m.gap_ids)
         drafts = sum(1 for cells in m.cells.values() for c in cells.values()
                      if c.review_status == "draft")
         share = (len(obligations) - gaps) / len(obligations) if obligations else 0.0
