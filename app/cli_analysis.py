@@ -26,7 +26,7 @@ def export_group() -> None:
 
 
 def _snapshot(c: Context, code: str | None, version: str | None, *,
-              lean: bool = False) -> Snapshot:
+              lean: bool = False, reviewed: bool = False) -> Snapshot:
     """The latest version of every regulation, or the one regulation (version) asked for."""
     from app.errors import InvalidInput
     from app.services.snapshot import load_snapshot
@@ -40,10 +40,12 @@ def _snapshot(c: Context, code: str | None, version: str | None, *,
         reader = Reader.open(c.path, busy_timeout=settings.busy_timeout())
         if reader is not None:
             try:
-                return load_snapshot(reader, code=code, version=version, lean=True)
+                return load_snapshot(reader, code=code, version=version, lean=True,
+                                     reviewed_only=reviewed)
             finally:
                 reader.close()
-    return load_snapshot(c.open(), code=code, version=version, lean=lean)
+    return load_snapshot(c.open(), code=code, version=version, lean=lean,
+                         reviewed_only=reviewed)
 
 
 def _share(n: int, pct: float) -> str:
@@ -53,9 +55,12 @@ def _share(n: int, pct: float) -> str:
 @cli.command("coverage")
 @click.argument("code", required=False)
 @click.option("--version", "version", metavar="V", help="A version label (default: latest).")
+@click.option("--reviewed", is_flag=True, help="Count only reviewed and approved mappings "
+              "(leave the drafts out).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @pass_ctx
-def coverage_cmd(c: Context, code: str | None, version: str | None, as_json: bool) -> None:
+def coverage_cmd(c: Context, code: str | None, version: str | None, reviewed: bool,
+                 as_json: bool) -> None:
     """Coverage of the obligations per regulation and per control.
 
     An obligation (an assessable clause with no assessable clause inside it) is covered
@@ -63,7 +68,7 @@ def coverage_cmd(c: Context, code: str | None, version: str | None, as_json: boo
     only partial ones do."""
     from app.services.analysis import coverage
 
-    report = coverage(_snapshot(c, code, version, lean=True))
+    report = coverage(_snapshot(c, code, version, lean=True, reviewed=reviewed))
     if as_json:
         emit_json(report.as_dict())
         return
@@ -86,14 +91,17 @@ def coverage_cmd(c: Context, code: str | None, version: str | None, as_json: boo
 @cli.command("gaps")
 @click.argument("code", required=False)
 @click.option("--version", "version", metavar="V", help="A version label (default: latest).")
+@click.option("--reviewed", is_flag=True, help="Count only reviewed and approved mappings "
+              "(leave the drafts out).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array (one object per "
               "article, section or annex).")
 @pass_ctx
-def gaps_cmd(c: Context, code: str | None, version: str | None, as_json: bool) -> None:
+def gaps_cmd(c: Context, code: str | None, version: str | None, reviewed: bool,
+             as_json: bool) -> None:
     """Obligations no mapping reaches, grouped by article, section or annex."""
     from app.services.analysis import gaps
 
-    groups = gaps(_snapshot(c, code, version, lean=True))
+    groups = gaps(_snapshot(c, code, version, lean=True, reviewed=reviewed))
     if as_json:
         emit_json([g.as_dict() for g in groups])
         return

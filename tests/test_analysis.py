@@ -521,3 +521,23 @@ def test_impact_of_a_diff_counts_in_its_header_what_it_lists(tmp_path: Path, cli
                              rf"mappings of {old} on its changed and removed clauses", text)
     assert len(run_json(cli, ws, "impact", "--diff", "SMALL", "v2", "v1", "--json")[
         "mappings"]) != len(run_json(cli, ws, "diff", "SMALL", "v2", "v1", "--json")["mappings"])
+
+
+def test_reviewed_only_counts_what_an_auditor_would_accept(cli: Any, lib_ws: Path) -> None:
+    """All bundled mappings are drafts: with --reviewed nothing covers anything, until a
+    mapping is reviewed; then exactly the obligations it reaches are covered."""
+    def gdpr(*extra: str) -> dict[str, Any]:
+        r = cli("-w", str(lib_ws), "coverage", "GDPR", "--json", *extra)
+        assert r.code == 0, r.err
+        return json.loads(r.out)["regulations"][0]
+
+    everything, reviewed = gdpr(), gdpr("--reviewed")
+    assert everything["full"] + everything["partial"] > 0
+    assert (reviewed["full"], reviewed["partial"]) == (0, 0)
+    assert reviewed["none"] == everything["obligations"]
+    assert cli("-w", str(lib_ws), "review", "GDPR Art. 32(1)(b)", "SEC-1", "--status",
+               "reviewed").code == 0
+    after = gdpr("--reviewed")
+    assert (after["full"], after["partial"]) == (0, 1)  # Art. 32(1)(b), a partial mapping
+    gaps = json.loads(cli("-w", str(lib_ws), "gaps", "GDPR", "--reviewed", "--json").out)
+    assert sum(len(g["gaps"]) for g in gaps) == everything["obligations"] - 1

@@ -199,12 +199,14 @@ def _not_found(regs: list[_Version], code: str, version: str | None) -> NotFound
 
 def load_snapshot(store: Store | Reader, regulation_ids: Iterable[int] | None = None, *,
                   also: Iterable[int] = (), code: str | None = None,
-                  version: str | None = None, lean: bool = False) -> Snapshot:
+                  version: str | None = None, lean: bool = False,
+                  reviewed_only: bool = False) -> Snapshot:
     """Read the rows of the given regulation versions in one read transaction: four SELECTs,
     rows read straight from the driver. By default the latest version of every code, plus the
     versions in `also`; with `code`, only that regulation's latest version (or `version`).
     `lean` reads only what coverage and gaps need of each mapping (id, clause, control,
-    relationship, coverage; the other fields are left empty)."""
+    relationship, coverage; the other fields are left empty); `reviewed_only` leaves out the
+    draft mappings (what an auditor would accept so far)."""
     now = iso_utc(store.clock())
     with _reading(store) as dbapi:  # one read transaction for all
         regs = [_Version._make(row) for row in _fetch(dbapi, (
@@ -235,7 +237,8 @@ def load_snapshot(store: Store | Reader, regulation_ids: Iterable[int] | None = 
         columns = _LEAN_COLUMNS if lean else _MAPPING_COLUMNS
         mapping_rows = _fetch(dbapi, (
             f"SELECT {', '.join('m.' + c.strip() for c in columns.split(','))} FROM mapping m "
-            f"JOIN clause c ON c.id = m.clause_id WHERE c.regulation_id IN ({marks})"), ids)
+            f"JOIN clause c ON c.id = m.clause_id WHERE c.regulation_id IN ({marks})"
+            + (" AND m.review_status IN ('reviewed', 'approved')" if reviewed_only else "")), ids)
     order = {rid: i for i, rid in enumerate(ids)}
     clause_list = [ClauseRow._make((*row[:6], bool(row[6]), row[7])) for row in clause_rows]
     clause_list.sort(key=lambda c: (order[c.regulation_id], c.position))
