@@ -19,17 +19,10 @@ FORMEX = "L_2016119EN.01000101.xml"
 XHTML = "AI-Act_EUR-Lex_L_202401689EN.000101.html"
 
 
-@pytest.fixture(scope="module")
-def library_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("lib") / "template.db"
-    make_store(path, library=True).close()
-    return path
-
-
 @pytest.fixture
-def lib(library_template: Path, tmp_path: Path) -> Store:
+def lib(library_db: Path, tmp_path: Path) -> Store:
     path = tmp_path / "ws.db"
-    shutil.copyfile(library_template, path)
+    shutil.copyfile(library_db, path)
     store = make_store(path)
     yield store
     store.close()

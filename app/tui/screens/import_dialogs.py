@@ -48,8 +48,8 @@ class FilePickerDialog(ModalScreen[Path | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="file-picker", classes="dialog"):
             yield Static("[b]Import a document[/]  [dim]an official PDF, Formex XML, EUR-Lex "
-                         "XHTML, OSCAL catalog, CISO Assistant library, CSV or a Crosswalk "
-                         "catalog[/]")
+                         "XHTML, OSCAL catalog or mapping collection, CISO Assistant library, "
+                         "CSV or a Crosswalk catalog[/]")
             yield DirectoryTree(self.start, id="file-tree")
             yield Input(str(self.start), placeholder="path to a file", id="file-path")
             with Horizontal(classes="dialog-buttons"):
