@@ -12,7 +12,6 @@ Schema ``crosswalk-catalog/1`` (documented in ``regulations/README.md``; the JSO
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -21,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.domain.clauses import ClauseNode, RegulationDoc
 from app.errors import ImportFailed
-from app.importers.source import decode_text
+from app.importers.source import decode_text, load_json
 from app.importers.yaml_safe import load_yaml
 
 SCHEMA_ID = "crosswalk-catalog/1"
@@ -100,15 +99,7 @@ def _load(data: bytes, path: Path, trusted: bool) -> Any:
     if not trusted:
         decode_text(data, path)  # a file that is not UTF-8 is refused naming its line
     if path.suffix.lower() == ".json":
-        try:
-            return json.loads(data)
-        except json.JSONDecodeError as exc:
-            raise ImportFailed(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: "
-                               f"{exc.msg}") from None
-        except RecursionError:
-            raise ImportFailed(f"{path}: the JSON is nested too deeply") from None
-        except UnicodeDecodeError as exc:
-            raise ImportFailed(f"{path}: not UTF-8 text ({exc.reason})") from None
+        return load_json(data, path)
     return load_yaml(data, path, allow_aliases=trusted)
 
 

@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import codecs
 import hashlib
-import json
 import re
 from datetime import date
 from pathlib import Path
@@ -59,7 +58,7 @@ from app.domain.clauses import ClauseNode, RegulationDoc
 from app.domain.oscal_ids import CROSSWALK_NS, ref_token
 from app.domain.refs import validate_code
 from app.errors import ImportFailed
-from app.importers.source import decode_text
+from app.importers.source import decode_text, load_json
 
 OSCAL_NS = "http://csrc.nist.gov/ns/oscal/1.0"
 _INSERT_RE = re.compile(r"\{\{\s*insert:\s*param\s*,\s*([^\s}]+)\s*\}\}")
@@ -157,13 +156,7 @@ def parse_oscal_json(data: bytes, path: Path, *, code: str | None = None) -> Reg
     """Read an OSCAL catalog in JSON (a catalog or a resolved profile catalog)."""
     _refuse_utf16(data, path)
     text, _ = decode_text(data, path)
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ImportFailed(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: "
-                           f"{exc.msg}") from None
-    except RecursionError:
-        raise ImportFailed(f"{path}: the JSON is nested too deeply to be a catalog") from None
+    raw = load_json(text, path)
     if not isinstance(raw, dict) or "catalog" not in raw:
         raise ImportFailed(f"{path}: {_not_a_catalog(raw)}")
     return _build(raw["catalog"], data, path, code=code, xml=False)

@@ -31,7 +31,6 @@ fails with one error listing them and every dangling ref together.
 from __future__ import annotations
 
 import codecs
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -40,7 +39,7 @@ from typing import Any
 
 from app.domain.mappings import MATCHING, RELATIONSHIPS
 from app.errors import ImportFailed
-from app.importers.source import decode_text
+from app.importers.source import decode_text, load_json
 
 ROOT = "mapping-collection"
 _RELATIONSHIP_SYNONYMS = {
@@ -214,13 +213,7 @@ def _load(data: bytes, path: Path) -> Any:
         from app.importers.yaml_safe import load_yaml
 
         return load_yaml(data, path)
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ImportFailed(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: "
-                           f"{exc.msg}") from None
-    except RecursionError:
-        raise ImportFailed(f"{path}: the JSON is nested too deeply") from None
+    return load_json(text, path)
 
 
 def _kebab(key: str) -> str:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import codecs
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from app.errors import ImportFailed
 
@@ -95,3 +97,16 @@ def sniff_format(path: Path, head: bytes) -> str | None:
     if suffix in (".csv", ".tsv", ".txt"):
         return "csv"
     return None
+
+
+def load_json(text: str | bytes, path: Path) -> Any:
+    """Parse JSON, with a plain error naming the file and the line and column."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportFailed(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: "
+                           f"{exc.msg}") from None
+    except RecursionError:
+        raise ImportFailed(f"{path}: the JSON is nested too deeply") from None
+    except UnicodeDecodeError as exc:
+        raise ImportFailed(f"{path}: not UTF-8 text ({exc.reason})") from None
