@@ -258,10 +258,14 @@ def verify(c: Context, as_json: bool, expect_head: str | None) -> None:
     if as_json:
         emit_json(report.as_dict())
     elif report.intact:
-        click.echo(f"audit chain intact: {report.events} events, head {report.head}")
+        files = (f"; {report.files_checked} evidence files intact" if report.files_checked
+                 else "")
+        click.echo(f"audit chain intact: {report.events} events, head {report.head}{files}")
     else:
         first = report.problems[0]
-        click.echo(f"audit chain BROKEN: {first.message}")
+        what = ("evidence files" if report.file_problems == len(report.problems)
+                else "audit chain")
+        click.echo(f"{what} BROKEN: {first.message}")
         for p in report.problems[1:20]:
             click.echo(f"  also: {p.message}")
         if len(report.problems) > 20:
@@ -519,7 +523,11 @@ def demo(c: Context, reset: bool, no_open: bool) -> None:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
+    """One line, with control characters and bidirectional marks (from a hostile file name)
+    shown as escapes."""
+    from app.domain.evidence import shown
+
+    return shown(" ".join(str(text).split()), backslash=False)
 
 
 def main(argv: Iterable[str] | None = None) -> None:
@@ -564,6 +572,7 @@ def main(argv: Iterable[str] | None = None) -> None:
 # Commands kept in modules of their own register themselves on `cli` when imported.
 from app import (  # noqa: E402, F401
     cli_analysis,
+    cli_evidence,
     cli_mappings,
     cli_oscal,
 )

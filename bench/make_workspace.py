@@ -1,13 +1,17 @@
 """Build a synthetic large workspace through the services (so every row is audited).
 
     python bench/make_workspace.py PATH [--regulations N] [--clauses M] [--edits K]
-                                        [--mappings-per-clause X]
+                                        [--mappings-per-clause X] [--evidence E]
 
 Each regulation gets M clauses: articles with numbered paragraphs and lettered points, with a
 few hundred characters of filler text each. With X > 0, about X mappings per clause (issue 5):
 every tenth clause is left unmapped (gaps), others get X or 2X distinct controls; mostly
 `intersects-with`/partial, one in five `subset-of`/full, one in fifty `no-relationship`;
-draft, reviewed and approved in turn. Later issues extend this with their entities.
+draft, reviewed and approved in turn. With `--evidence E` (issue 6), E pieces of evidence,
+each a small distinct text file in the blob store, linked to one or two controls and valid
+until dates spread from 60 days ago to a year ahead (so every status occurs), plus one
+control test per ten pieces — all audited, in transactions of 1,000.
+Later issues extend this with their entities.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from app.importers.mapping_file import MappingSpec
 from app.services.controls import update_control
 from app.services.regulations import add_regulation, insert_mappings
 from app.services.workspace import open_workspace
+from app.store import Store
 
 FILLER = ("The provider shall ensure that the system is designed and developed so that it "
           "achieves an appropriate level of accuracy, robustness and cybersecurity, and that it "
@@ -74,8 +79,52 @@ def synthetic_mappings(doc: RegulationDoc, per_clause: int) -> dict[str, list[Ma
     return out
 
 
+def synthetic_evidence(store: Store, count: int) -> None:
+    """`count` pieces of evidence through the services' row writers (see the module doc)."""
+    import io
+    import json
+    from datetime import timedelta
+
+    from app.services.evidence import _add_version_row, _link_row, blobs_of, today
+    from app.store.models import ControlTest, Evidence
+
+    blobs, now = blobs_of(store), today(store)
+    kinds = ("document", "report", "log", "configuration", "screenshot", "test-result")
+    for start in range(0, count, 1000):
+        with store.write() as tx:
+            for i in range(start, min(count, start + 1000)):
+                stored = blobs.put_stream(io.BytesIO(f"synthetic evidence {i}\n".encode()))
+                row = Evidence(title=f"Synthetic evidence {i}", kind=kinds[i % len(kinds)],
+                               versions=1, created_at=tx.now, created_by="bench",
+                               updated_at=tx.now)
+                tx.session.add(row)
+                tx.session.flush()
+                assert row.id is not None
+                tx.record("evidence.create", "evidence", row.id, {"title": row.title})
+                until = (now + timedelta(days=(i * 37) % 460 - 60)).isoformat()
+                version = _add_version_row(tx, row.id, 1, stored, "text/plain",
+                                           f"evidence-{i}.txt", {
+                                               "collected_at": (now - timedelta(days=90))
+                                               .isoformat(), "collected_by": "bench",
+                                               "period_from": None, "period_to": None,
+                                               "valid_until": until, "note": ""})
+                for control in {CONTROL_IDS[i % 12], CONTROL_IDS[(i * 5) % 12]}:
+                    _link_row(tx, row.id, control_id=control, what=control)
+                if i % 10 == 0:
+                    test = ControlTest(control_id=CONTROL_IDS[i % 12], procedure="inspection",
+                                       result="effective", tester="bench",
+                                       tested_on=now.isoformat(),
+                                       evidence_versions=json.dumps([version.id]),
+                                       created_at=tx.now, created_by="bench")
+                    tx.session.add(test)
+                    tx.session.flush()
+                    assert test.id is not None
+                    tx.record("control_test.create", "control_test", test.id,
+                              {"control_id": test.control_id})
+
+
 def build(path: Path, regulations: int, clauses: int, edits: int = 0,
-          mappings_per_clause: int = 0) -> float:
+          mappings_per_clause: int = 0, evidence: int = 0) -> float:
     """Create the workspace; return the seconds it took."""
     start = time.perf_counter()
     store = open_workspace(path, create=True, actor="bench")
@@ -89,6 +138,8 @@ def build(path: Path, regulations: int, clauses: int, edits: int = 0,
                     insert_mappings(tx, reg.id, specs, author="bench", review_status=status)
     for i in range(edits):
         update_control(store, "OPS-2", owner=f"owner {i}")
+    if evidence:
+        synthetic_evidence(store, evidence)
     store.close()
     return time.perf_counter() - start
 
@@ -101,15 +152,17 @@ def main() -> None:
     ap.add_argument("--edits", type=int, default=0, help="control edits to add")
     ap.add_argument("--mappings-per-clause", type=int, default=0, metavar="X",
                     help="about X mappings per clause (0: none)")
+    ap.add_argument("--evidence", type=int, default=0, metavar="E",
+                    help="pieces of evidence to add (0: none)")
     args = ap.parse_args()
     if args.path.exists():
         sys.exit(f"{args.path} exists; choose a new path")
     seconds = build(args.path, args.regulations, args.clauses, args.edits,
-                    args.mappings_per_clause)
+                    args.mappings_per_clause, args.evidence)
     total = args.regulations * args.clauses
     print(f"built {args.path}: {args.regulations} regulations × {args.clauses} clauses = "
           f"{total:,} clauses, {args.edits} edits, {args.mappings_per_clause} mappings per "
-          f"clause in {seconds:.2f} s")
+          f"clause, {args.evidence:,} pieces of evidence in {seconds:.2f} s")
 
 
 if __name__ == "__main__":

@@ -145,7 +145,9 @@ def test_overlap_and_impact_on_the_library(lib_ws: Path, cli: Any) -> None:
 
     text = cli("--workspace", str(lib_ws), "impact", "--clause", "GDPR Art. 32(1)(b)")
     assert text.code == 0
-    assert "controls (3): SEC-1, SEC-2, SEC-3" in text.out
+    assert ("controls (3): SEC-1 (evidence none), SEC-2 (evidence none), "
+            "SEC-3 (evidence none)") in text.out
+    assert "evidence to re-check (0)" in text.out
 
 
 @pytest.mark.parametrize(("args", "fragment"), [
@@ -366,21 +368,29 @@ def test_impact_from_a_clause_and_a_control(toy_store: Any) -> None:
 
 
 def test_impact_reaches_other_node_kinds(toy_store: Any) -> None:
-    """Later issues add evidence, tests, risks…: impact walks them generically."""
+    """Later issues add risks, playbooks…: impact walks them generically; evidence is reported
+    on its own, with its status, and is not walked through."""
     from app.services.impact import impact_of_clauses
 
     store, _ = toy_store
     snap = load_snapshot(store)
     g = build_graph(snap)
-    g.add_node("evidence:7", kind="evidence", label="pen test report")
+    g.add_node("evidence:7", kind="evidence", label="EV-7", evidence_id="EV-7",
+               title="pen test report", status="expired", valid_until="2026-01-31")
+    g.add_edge("evidence:7", "control:SEC-1", kind="supports")
     g.add_node("risk:3", kind="risk", label="data leak")
-    g.add_edge("evidence:7", "control:SEC-1", kind="evidences")
-    g.add_edge("risk:3", "evidence:7", kind="uses")
+    g.add_node("playbook:2", kind="playbook", label="breach")
+    g.add_edge("risk:3", "control:SEC-1", kind="treated-by")
+    g.add_edge("playbook:2", "risk:3", kind="responds-to")
+    g.add_node("risk:9", kind="risk", label="only through evidence")
+    g.add_edge("risk:9", "evidence:7", kind="uses")
     g.add_node("test:1", kind="test", label="unrelated")
     g.add_edge("test:1", "control:OPS-4", kind="tests")
     art1 = next(c.id for c in snap.clauses.values() if c.ref == "Art. 1")
     imp = impact_of_clauses(g, {f"clause:{art1}": "chosen"}, {"kind": "clause"})
-    assert imp.reachable == {"evidence": ["evidence:7"], "risk": ["risk:3"]}
+    assert imp.reachable == {"playbook": ["playbook:2"], "risk": ["risk:3"]}
+    assert imp.evidence == [{"id": "EV-7", "title": "pen test report", "status": "expired",
+                             "valid_until": "2026-01-31", "via": ["SEC-1"]}]
 
 
 def test_cli_on_a_synthetic_workspace(toy_store: Any, cli: Any) -> None:

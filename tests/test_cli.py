@@ -38,12 +38,14 @@ SEED_EVENTS = 13  # workspace.create + 12 × control.create
 HEX64 = re.compile(r"[0-9a-f]{64}")
 STATUS_KEYS = {"workspace", "name", "workspace_id", "created_at", "schema_version",
                "crosswalk_version", "counts", "control_status", "audit_head_seq", "audit_head"}
-COUNT_KEYS = {"controls", "regulations", "clauses", "mappings", "audit_events"}
+COUNT_KEYS = {"controls", "regulations", "clauses", "mappings", "evidence", "control_tests",
+              "audit_events"}
 CONTROL_KEYS = {"id", "name", "category", "status", "owner"}
 DETAIL_KEYS = CONTROL_KEYS | {"objective", "guidance", "narrative", "updated_at", "updated_by"}
 EVENT_KEYS = {"seq", "at", "actor", "action", "entity", "entity_id", "change", "state_digest",
               "prev_hash", "hash"}
-VERIFY_KEYS = {"intact", "events", "head_seq", "head", "rows_checked", "problems"}
+VERIFY_KEYS = {"intact", "events", "head_seq", "head", "rows_checked", "files_checked",
+               "problems"}
 PROBLEM_KEYS = {"seq", "entity", "entity_id", "message"}
 ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
 
@@ -140,7 +142,7 @@ def test_init_at_workspace_flag_creates_private_seeded_file(cli: Cli, tmp_path: 
     st = json.loads(cli("-w", str(path), "status", "--json").out)
     assert st["workspace"] == str(path)
     assert st["counts"] == {"controls": 12, "regulations": 0, "clauses": 0, "mappings": 0,
-                            "audit_events": SEED_EVENTS}
+                            "evidence": 0, "control_tests": 0, "audit_events": SEED_EVENTS}
 
 
 def test_init_at_env_var(cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -215,7 +217,7 @@ def test_status_json_shape(ws: Ws, ws_file: Path) -> None:
     assert st["schema_version"] == SCHEMA_VERSION
     assert st["crosswalk_version"] == __version__
     assert st["counts"] == {"controls": 12, "regulations": 0, "clauses": 0, "mappings": 0,
-                            "audit_events": SEED_EVENTS}
+                            "evidence": 0, "control_tests": 0, "audit_events": SEED_EVENTS}
     assert st["control_status"] == {"not-started": 12}
     assert st["audit_head_seq"] == SEED_EVENTS
     assert HEX64.fullmatch(st["audit_head"])
@@ -747,6 +749,8 @@ def test_demo_creates_default_demo_workspace(cli: Cli) -> None:
     assert c["regulations"] == 3 and c["clauses"] > 2000 and c["mappings"] > 100
     library = c["regulations"] + c["clauses"] + c["mappings"]  # one event each
     demo_work = 12 + 8 + 1  # control edits; mapping reviews; one mapping edited
+    # evidence: 7 records, 8 versions (one record has 2), 13 links, 1 record update, 3 tests
+    demo_work += 7 + 8 + 13 + 1 + 3
     assert c["audit_events"] == SEED_EVENTS + library + demo_work
     controls = json.loads(cli("-w", str(path), "controls", "--json").out)
     assert all(c["owner"] for c in controls)
@@ -774,7 +778,9 @@ def test_demo_again_opens_the_same_one_and_reset_recreates_it(cli: Cli) -> None:
     assert second["counts"]["audit_events"] == first["counts"]["audit_events"]
     assert second["control_status"] == DEMO_STATUS
     assert cli("-w", str(path), "verify").code == 0
-    assert side_files(path) == []
+    assert side_files(path) == ["demo.db.blobs"]  # the new demo's evidence files only
+    blobs = path.with_name("demo.db.blobs")
+    assert len(list(blobs.glob("sha256/*/*/*"))) == 8
 
 
 def test_demo_at_workspace_path(cli: Cli, tmp_path: Path) -> None:
@@ -937,7 +943,8 @@ def test_exe_help_lists_every_command(crosswalk_exe: Exe) -> None:
     assert set(listed) == {"init", "status", "controls", "control", "verify", "log", "tui",
                            "demo", "regulations", "clauses", "clause", "import", "diff",
                            "map", "unmap", "review", "mappings", "coverage", "gaps",
-                           "overlap", "impact", "mapping-check", "export"}
+                           "overlap", "impact", "mapping-check", "export", "evidence",
+                           "test"}
     for option in ("--workspace", "--actor", "--debug", "--version"):
         assert option in r.out
 

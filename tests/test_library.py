@@ -139,6 +139,7 @@ def test_init_through_the_cli_loads_the_library_and_bare_does_not(cli: Cli,
     assert run_ok(cli, "-w", str(bare), "regulations", "--json") == []
     st = run_ok(cli, "-w", str(bare), "status", "--json")
     assert st["counts"] == {"controls": 12, "regulations": 0, "clauses": 0, "mappings": 0,
+                            "evidence": 0, "control_tests": 0,
                             "audit_events": SEED_EVENTS}
     r = cli("-w", str(bare), "regulations")
     assert r.code == 0 and "GDPR" not in r.out

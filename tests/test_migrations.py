@@ -116,7 +116,8 @@ def test_backup_is_taken_first_with_the_v1_data(
 def test_migration_keeps_all_data(
         migrated: Store, v1_workspace: Path, original: dict[str, Any]) -> None:
     after = snapshot(v1_workspace)
-    assert after["workspace"] == original["workspace"]
+    assert [row[:4] for row in after["workspace"]] == original["workspace"]
+    assert [row[4:] for row in after["workspace"]] == [(30,)]  # v5: expiring_days
     assert after["control"] == original["control"]
     assert after["audit_event"][:V1_EVENTS] == original["audit_event"]
     by_id = {c.id: c for c in list_controls(migrated)}
@@ -166,6 +167,7 @@ def test_new_tables_work_after_migration(migrated: Store, v1_workspace: Path) ->
     status = workspace_status(migrated)
     assert status.schema_version == SCHEMA_VERSION
     assert status.counts == {"controls": 12, "regulations": 1, "clauses": 2, "mappings": 0,
+                             "evidence": 0, "control_tests": 0,
                              "audit_events": V1_EVENTS + 1 + 3 + 1}
     report = audit.verify(migrated)
     assert report.intact and report.events == V1_EVENTS + 5

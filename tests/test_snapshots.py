@@ -351,3 +351,58 @@ class TestMapping:
                             run_before=script("5", matrix_on("GDPR"),
                                               matrix_on("GDPR", "Art. 32(1)(b)", 4), "enter"),
                             terminal_size=(120, 36))
+
+
+def evidence_app(name: str) -> CrosswalkApp:
+    """A workspace with evidence in every status (see tests/test_tui_evidence.py)."""
+    from tests.test_tui_evidence import evidence_store
+
+    return make_app(evidence_store(fixed_folder(name)), show_paths=False)
+
+
+def fill_attach_form(screen: Screen[object]) -> None:
+    values = {"#ev-path": "/srv/reports/drift-report-2026-10.json",
+              "#ev-title": "October drift report of the credit model",
+              "#ev-controls": "OPS-2", "#ev-clauses": "POLICY P-2",
+              "#ev-collected-at": "2026-11-01", "#ev-valid-until": "2027-01-31"}
+    for selector, value in values.items():
+        screen.query_one(selector, Input).value = value
+    screen.query_one("#ev-kind", Select).value = "report"
+
+
+def select_sec1(screen: Screen[object]) -> None:
+    screen.query_one("#controls-table", DataTable).move_cursor(row=4)
+
+
+class TestEvidence:
+    @SIZES
+    def test_screen(self, snap_compare, size: tuple[int, int]) -> None:
+        """Evidence in every status (current, expiring, expired), the highlighted one's
+        record, versions and links, and (wide) the Markdown preview of its file."""
+        assert snap_compare(evidence_app("evidence"), run_before=script("6"),
+                            terminal_size=size)
+
+    def test_detail_with_markdown_preview(self, snap_compare) -> None:
+        assert snap_compare(evidence_app("evidence-detail"), run_before=script("6"),
+                            terminal_size=(150, 48))
+
+    def test_attach_form(self, snap_compare) -> None:
+        assert snap_compare(evidence_app("evidence-attach"),
+                            run_before=script("6", "a", fill_attach_form),
+                            terminal_size=(120, 36))
+
+    def test_control_detail_with_evidence(self, snap_compare) -> None:
+        """SEC-1: implemented, its evidence expired (worst first), the linked evidence."""
+        assert snap_compare(evidence_app("evidence-control"),
+                            run_before=script("2", select_sec1), terminal_size=(120, 36))
+
+    def test_link_picker(self, snap_compare) -> None:
+        assert snap_compare(evidence_app("evidence-picker"),
+                            run_before=script("2", select_sec1, "l"),
+                            terminal_size=(120, 36))
+
+    @SIZES
+    def test_dashboard(self, snap_compare, size: tuple[int, int]) -> None:
+        """The Dashboard's evidence box and each control's evidence status."""
+        assert snap_compare(evidence_app("evidence-dashboard"), run_before=script(),
+                            terminal_size=size)

@@ -42,3 +42,16 @@ def text_table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
         cells = [str(c).ljust(w) for c, w in zip(r, widths, strict=False)]
         lines.append("  ".join([*cells, str(r[-1])]).rstrip())
     return "\n".join(lines)
+
+
+def human_size(size: int) -> str:
+    """A byte count for people, in decimal units: "812 B", "64 KB", "3.2 MB"."""
+    if size < 1000:
+        return f"{size} B"
+    value = float(size)
+    for unit in ("KB", "MB", "GB", "TB"):
+        value /= 1000
+        if value < 1000 or unit == "TB":
+            shown = f"{value:.1f}".removesuffix(".0")
+            return f"{shown} {unit}"
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -28,6 +28,8 @@ class VerifyReport:
     head: str
     rows_checked: int
     problems: list[Problem] = field(default_factory=list)
+    files_checked: int = 0  # evidence files re-hashed
+    file_problems: int = 0  # how many of the problems (the last ones) are about those files
 
     @property
     def intact(self) -> bool:
@@ -40,6 +42,7 @@ class VerifyReport:
             "head_seq": self.head_seq,
             "head": self.head,
             "rows_checked": self.rows_checked,
+            "files_checked": self.files_checked,
             "problems": [p.as_dict() for p in self.problems],
         }
 
@@ -51,9 +54,13 @@ def verify(store: Store, *, expect_head: str | None = None,
     Finds events altered, deleted, inserted or reordered, rows edited, added or removed
     outside Crosswalk, and SQLite-level damage. `expect_head` (a head hash recorded earlier,
     e.g. in an exported dossier) must still be in the chain: that catches a log cut short or
-    rebuilt from scratch, which a chain on its own cannot show. `on_progress(done, total)` is
-    called every few thousand events; raising from it cancels.
+    rebuilt from scratch, which a chain on its own cannot show. Then every evidence file is
+    re-hashed, and each one missing or altered is named by its evidence and version.
+    `on_progress(done, total)` is called every few thousand events (then once per file);
+    raising from it cancels.
     """
+    from app.services.evidence_status import check_blobs
+
     problems: list[Problem] = []
     with store.raw() as run:  # one snapshot: a write landing meanwhile is not "tampering"
         check = run("PRAGMA quick_check").scalars().all()
@@ -72,7 +79,9 @@ def verify(store: Store, *, expect_head: str | None = None,
         current = store.current_digests(run)
     # the log's own damage first (it explains row mismatches that follow from it)
     problems += compare_states(chain.last_state, current, AUDITED)
-    return VerifyReport(chain.events, chain.head_seq, chain.head_hash, len(current), problems)
+    files, blob_problems = check_blobs(store, on_progress)
+    return VerifyReport(chain.events, chain.head_seq, chain.head_hash, len(current),
+                        problems + blob_problems, files, len(blob_problems))
 
 
 def _foreign_objects(run: Callable[..., Any]) -> list[Problem]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from app.errors import WorkspaceError
 from app.services.controls import update_control
+from app.services.demo_evidence import create_demo_evidence
 from app.services.mappings import add_mapping, review_mapping, update_mapping
 from app.services.workspace import open_workspace, workspace_status
 from app.store import Store, files
@@ -91,10 +92,21 @@ def create_demo(path: Path, *, actor: str, reset: bool = False) -> Store:
             return store
         store.close()
         files.remove_with_side_files(path)
+        _remove_blobs(path)
     elif state.exists:
         raise WorkspaceError(f"{path} exists and is empty; remove it or choose another path")
     store = open_workspace(path, create=True, actor=actor, name=DEMO_NAME)
     for control_id, (owner, status, narrative) in DEMO_CONTROLS.items():
         update_control(store, control_id, owner=owner, status=status, narrative=narrative)
     _demo_mappings(store)
+    create_demo_evidence(store)
     return store
+
+
+def _remove_blobs(path: Path) -> None:
+    """The old demo's evidence files go with it."""
+    import shutil
+
+    from app.store.blobs import BlobStore
+
+    shutil.rmtree(BlobStore.beside(path).root, ignore_errors=True)

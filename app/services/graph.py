@@ -6,11 +6,14 @@
 - ``regulation:GDPR@2016-04-27`` — code, version_label, title, latest;
 - ``clause:123`` (the row id: refs repeat across versions) — code, version_label, ref,
   full_ref, clause_kind, title, assessable, position;
-- ``control:SEC-1`` — control_id, name.
+- ``control:SEC-1`` — control_id, name, evidence_status (the roll-up: current, expiring,
+  expired, missing or none);
+- ``evidence:7`` — evidence_id (``EV-7``), title, kind, status, valid_until, version.
 
 **Edges** have a ``kind`` too: ``contains`` (regulation → top-level clause, clause → clause)
-and ``maps-to`` (clause → control, one per mapping, carrying mapping_id, relationship,
-coverage, strength, matching, review_status, author, flag, rationale and the timestamps).
+``maps-to`` (clause → control, one per mapping, carrying mapping_id, relationship,
+coverage, strength, matching, review_status, author, flag, rationale and the timestamps) and
+``supports`` (evidence → the control or clause it is linked to).
 Every node and edge has a ``label``. Attribute values are strings, numbers or booleans
 (GraphML-safe).
 """
@@ -30,7 +33,7 @@ if TYPE_CHECKING:
 
 CONTAINS = "contains"
 MAPS_TO = "maps-to"
-
+SUPPORTS = "supports"
 
 
 def regulation_node(code: str, version_label: str) -> str:
@@ -81,11 +84,41 @@ def build_graph(snap: Snapshot) -> nx.DiGraph:
     return g
 
 
+def evidence_node(evidence_id: int) -> str:
+    return f"evidence:{evidence_id}"
+
+
+def add_evidence(g: nx.DiGraph, store: Store) -> None:
+    """Add the evidence linked to the graph's controls and clauses, with today's statuses,
+    and each control's evidence roll-up."""
+    from app.domain.evidence import evidence_label
+    from app.services.evidence_status import control_rollup, evidence_links, list_evidence
+
+    for cid, roll in control_rollup(store).items():
+        if g.has_node(control_node(cid)):
+            g.nodes[control_node(cid)]["evidence_status"] = roll.status
+    rows = {r.id: r for r in list_evidence(store)}
+    for evidence_id, control_id, clause_id in evidence_links(store):
+        target = control_node(control_id) if control_id else clause_node(clause_id)
+        if not g.has_node(target) or evidence_id not in rows:
+            continue
+        r = rows[evidence_id]
+        node = evidence_node(r.id)
+        if not g.has_node(node):
+            g.add_node(node, kind="evidence", label=evidence_label(r.id),
+                       evidence_id=evidence_label(r.id), title=r.title, evidence_kind=r.kind,
+                       status=r.status, valid_until=r.valid_until or "", version=r.version)
+        g.add_edge(node, target, kind=SUPPORTS, label=SUPPORTS)
+
+
 def load_graph(store: Store, regulation_ids: Iterable[int] | None = None, *,
-               also: Iterable[int] = ()) -> nx.DiGraph:
+               also: Iterable[int] = (), evidence: bool = True) -> nx.DiGraph:
     """Build the graph from one snapshot (default: the latest version of every regulation,
-    plus the versions in `also`)."""
-    return build_graph(load_snapshot(store, regulation_ids, also=also))
+    plus the versions in `also`), with the evidence linked to it."""
+    g = build_graph(load_snapshot(store, regulation_ids, also=also))
+    if evidence:
+        add_evidence(g, store)
+    return g
 
 
 def all_versions(store: Store) -> list[int]:

@@ -11,9 +11,12 @@ removed clauses) or of a control:
   followed);
 - *related clauses*: the clauses of **other** regulations mapped to those controls ("test
   once, comply with many"; from a control: every clause mapped to it);
+- *evidence to re-check*: the evidence supporting those controls or linked to the starting
+  clauses (and those inside or enclosing them), each with its status today, so the analyst
+  sees at once which proof a change puts in question and which is already stale;
 - *reachable*: any other node kind connected to those controls, transitively through nodes
-  that are neither clauses, regulations nor controls, grouped by kind (empty until evidence,
-  tests, risks and playbooks join the graph).
+  that are neither clauses, regulations, controls nor evidence, grouped by kind (empty until
+  risks and playbooks join the graph).
 
 From a diff, changed clauses are taken in the new version (their mappings were carried over
 and flagged there), removed ones in the old version, added ones in the new version (they have
@@ -29,6 +32,8 @@ from typing import TYPE_CHECKING, Any
 from app.services.graph import (
     CONTAINS,
     MAPS_TO,
+    SUPPORTS,
+    add_evidence,
     build_graph,
     clause_node,
     control_node,
@@ -40,7 +45,7 @@ from app.store import Store
 if TYPE_CHECKING:
     import networkx as nx
 
-_NOT_THROUGH = frozenset({"clause", "regulation", "control"})
+_NOT_THROUGH = frozenset({"clause", "regulation", "control", "evidence"})
 
 
 @dataclass(slots=True)
@@ -52,6 +57,7 @@ class Impact:
     mappings: list[dict[str, Any]] = field(default_factory=list)  # to re-review
     controls: list[dict[str, Any]] = field(default_factory=list)
     related_clauses: list[dict[str, Any]] = field(default_factory=list)
+    evidence: list[dict[str, Any]] = field(default_factory=list)  # to re-check
     reachable: dict[str, list[str]] = field(default_factory=dict)  # node kind → node ids
 
     def as_dict(self) -> dict[str, Any]:
@@ -91,7 +97,9 @@ class Impact:
                 [(f"  {m['full_ref']}", m["control_id"], m["relationship"], m["coverage"],
                   m["review_status"], m["because"]) for m in self.mappings],
                 ("  CLAUSE", "CONTROL", "RELATIONSHIP", "COVERAGE", "STATUS", "WHY")))
-        names = ", ".join(x["control_id"] for x in self.controls) or "none"
+        names = ", ".join(f"{x['control_id']} (evidence {x['evidence_status']})"
+                          if x.get("evidence_status") else x["control_id"]
+                          for x in self.controls) or "none"
         out.append(f"\ncontrols ({len(self.controls)}): {names}")
         label = ("clauses mapped to it" if src["kind"] == "control"
                  else "clauses of other regulations sharing these controls")
@@ -99,6 +107,14 @@ class Impact:
         if self.related_clauses:
             out.append(text_table([(f"  {x['full_ref']}", ", ".join(x["control_ids"]))
                                    for x in self.related_clauses], ("  CLAUSE", "CONTROLS")))
+        out.append(f"\nevidence to re-check ({len(self.evidence)})")
+        if self.evidence:
+            from app.domain.evidence import shown
+
+            out.append(text_table([(f"  {x['id']}", x["status"], x["valid_until"] or "—",
+                                    ", ".join(x["via"]), shown(x["title"]))
+                                   for x in self.evidence],
+                                  ("  EVIDENCE", "STATUS", "VALID UNTIL", "VIA", "TITLE")))
         for kind, nodes in self.reachable.items():
             out.append(f"\n{kind} ({len(nodes)}): {', '.join(nodes)}")
         return "\n".join(out)
@@ -145,8 +161,10 @@ def _mapping_dict(g: nx.DiGraph, clause: str, control: str, because: str) -> dic
 def _spread(g: nx.DiGraph, impact: Impact, controls: list[str], exclude: set[str],
             other_than_code: str | None) -> None:
     """Fill controls, related clauses and other reachable nodes from the affected controls."""
-    impact.controls = [{"control_id": g.nodes[c]["control_id"], "name": g.nodes[c]["name"]}
+    impact.controls = [{"control_id": g.nodes[c]["control_id"], "name": g.nodes[c]["name"],
+                        "evidence_status": g.nodes[c].get("evidence_status", "")}
                        for c in controls]
+    impact.evidence = _evidence(g, [*controls, *sorted(exclude)])
     related: dict[str, list[str]] = {}
     reachable: dict[str, set[str]] = {}
     seen = set(controls)
@@ -173,6 +191,21 @@ def _spread(g: nx.DiGraph, impact: Impact, controls: list[str], exclude: set[str
     impact.related_clauses = [_clause_dict(g, n) | {"control_ids": sorted(related[n])}
                               for n in order]
     impact.reachable = {k: sorted(v) for k, v in sorted(reachable.items())}
+
+
+def _evidence(g: nx.DiGraph, targets: list[str]) -> list[dict[str, Any]]:
+    """The evidence supporting `targets` (controls and clauses), each with what it supports."""
+    via: dict[str, list[str]] = {}
+    for target in targets:
+        for n in g.predecessors(target):
+            if g.edges[n, target]["kind"] == SUPPORTS:
+                via.setdefault(n, []).append(g.nodes[target]["label"])
+    out = []
+    for n in sorted(via, key=lambda n: int(n.partition(":")[2])):
+        a = g.nodes[n]
+        out.append({"id": a["evidence_id"], "title": a["title"], "status": a["status"],
+                    "valid_until": a["valid_until"] or None, "via": via[n]})
+    return out
 
 
 def impact_of_clauses(g: nx.DiGraph, start: dict[str, str], source: dict[str, Any],
@@ -206,10 +239,9 @@ def impact_of_control(g: nx.DiGraph, control_id: str) -> Impact:
     """Impact of a change to a control: every mapping to it and every clause it serves."""
     node = control_node(control_id)
     impact = Impact({"kind": "control", "control_id": control_id})
-    rows = sorted(g.predecessors(node), key=lambda n: (g.nodes[n]["code"],
-                                                       g.nodes[n]["position"]))
-    impact.mappings = [_mapping_dict(g, n, node, "on the control") for n in rows
-                       if g.edges[n, node]["kind"] == MAPS_TO]
+    rows = sorted((n for n in g.predecessors(node) if g.edges[n, node]["kind"] == MAPS_TO),
+                  key=lambda n: (g.nodes[n]["code"], g.nodes[n]["position"]))
+    impact.mappings = [_mapping_dict(g, n, node, "on the control") for n in rows]
     _spread(g, impact, [node], set(), None)
     return impact
 
@@ -253,6 +285,7 @@ def impact_of_diff(store: Store, code: str, old_version: str, new_version: str) 
     assert old.id is not None and new.id is not None
     snap = load_snapshot(store, also=[old.id, new.id])
     g = build_graph(snap)
+    add_evidence(g, store)
     ids = {(c.regulation_id, c.ref): clause_node(c.id) for c in snap.clauses.values()}
     start: dict[str, str] = {}
     for ref in d.added:

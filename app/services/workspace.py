@@ -15,7 +15,16 @@ from app.domain.controls import CONTROLS
 from app.domain.text import clean_text
 from app.errors import InvalidInput, WorkspaceError
 from app.store import Store, Tx
-from app.store.models import AuditEvent, Clause, Control, Mapping, Regulation, Workspace
+from app.store.models import (
+    AuditEvent,
+    Clause,
+    Control,
+    ControlTest,
+    Evidence,
+    Mapping,
+    Regulation,
+    Workspace,
+)
 from app.store.store import DEFAULT_BUSY_TIMEOUT, Mode
 
 
@@ -103,6 +112,8 @@ def workspace_status(store: Store) -> WorkspaceStatus:
             "regulations": s.exec(select(func.count()).select_from(Regulation)).one(),
             "clauses": s.exec(select(func.count()).select_from(Clause)).one(),
             "mappings": s.exec(select(func.count()).select_from(Mapping)).one(),
+            "evidence": s.exec(select(func.count()).select_from(Evidence)).one(),
+            "control_tests": s.exec(select(func.count()).select_from(ControlTest)).one(),
             "audit_events": s.exec(select(func.count()).select_from(AuditEvent)).one(),
         }
         by_status = dict(

@@ -15,10 +15,11 @@ this module only stores, finds and re-hashes them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -26,6 +27,7 @@ from typing import BinaryIO
 from app.errors import ImportFailed, WorkspaceError
 
 CHUNK = 1 << 20  # 1 MiB: large enough for the hash to run at disk speed, small in memory
+Progress = Callable[[int, int], None]  # (bytes copied, bytes expected or 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +56,10 @@ class BlobStore:
         return self.path(sha256).is_file()
 
     # ------------------------------------------------------------------ storing
-    def put_file(self, source: Path) -> Stored:
+    def put_file(self, source: Path, on_progress: Progress | None = None) -> Stored:
         """Store a regular file (not a directory, FIFO, device or dangling link); a plain
-        sentence names what is wrong."""
+        sentence names what is wrong. `on_progress(done, total)` is called after each chunk;
+        an exception raised from it abandons the copy (nothing is left)."""
         try:
             st = source.stat()
         except FileNotFoundError:
@@ -68,7 +71,7 @@ class BlobStore:
             raise ImportFailed(f"{source} is {what}; attach a file")
         try:
             with source.open("rb") as fh:
-                stored = self.put_stream(fh)
+                stored = self.put_stream(fh, on_progress, st.st_size)
             after = source.stat().st_size
         except FileNotFoundError:
             raise ImportFailed(f"{source} vanished while it was being copied") from None
@@ -80,9 +83,12 @@ class BlobStore:
                                "attach it again once it is complete")
         return stored
 
-    def put_stream(self, stream: BinaryIO) -> Stored:
-        """Copy `stream` in, hashing exactly the bytes written."""
+    def put_stream(self, stream: BinaryIO, on_progress: Progress | None = None,
+                   total: int = 0) -> Stored:
+        """Copy `stream` in, hashing exactly the bytes written (`on_progress` as in
+        `put_file`, with `total` the expected size, 0 if unknown)."""
         tmp_dir = self.root / "sha256"
+        fresh = [p for p in (self.root, tmp_dir) if not p.exists()]
         try:
             tmp_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -97,12 +103,15 @@ class BlobStore:
                     out.write(chunk)
                     digest.update(chunk)
                     size += len(chunk)
+                    if on_progress is not None:
+                        on_progress(size, total)
                 out.flush()
                 os.fsync(out.fileno())
             sha = digest.hexdigest()
             final = self.path(sha)
             if final.is_file():
                 tmp.unlink()
+                os.utime(final)  # fresh again: garbage collection spares a blob just reused
                 return Stored(sha, size, new=False)
             final.parent.mkdir(parents=True, exist_ok=True)
             tmp.chmod(0o444)
@@ -110,11 +119,11 @@ class BlobStore:
             _fsync_dir(final.parent)
             return Stored(sha, size, new=True)
         except OSError as exc:
-            tmp.unlink(missing_ok=True)
+            _undo(tmp, fresh)
             raise WorkspaceError(f"cannot store the file in {self.root}: "
                                  f"{exc.strerror or exc}") from None
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            _undo(tmp, fresh)
             raise
 
     # ------------------------------------------------------------------ checking
@@ -129,21 +138,48 @@ class BlobStore:
             return None
         return digest.hexdigest()
 
-    def sweep_temporary(self) -> list[Path]:
-        """Remove what an interrupted copy left (`.tmp-*` files); return them."""
+    def sweep_temporary(self, min_age: float = 0.0) -> list[Path]:
+        """Remove what an interrupted copy left (`.tmp-*` files not written to for `min_age`
+        seconds: a copy still running elsewhere keeps its file); return them."""
+        import time
+
         folder = self.root / "sha256"
-        left = sorted(folder.glob(".tmp-*")) if folder.is_dir() else []
-        for p in left:
-            p.unlink(missing_ok=True)
+        cutoff = time.time() - min_age
+        left = []
+        for p in sorted(folder.glob(".tmp-*")) if folder.is_dir() else []:
+            try:
+                if p.stat().st_mtime <= cutoff:
+                    p.unlink()
+                    left.append(p)
+            except OSError:
+                continue
         return left
 
     def digests(self) -> Iterator[str]:
         """Every blob's digest, from the folder names."""
         folder = self.root / "sha256"
-        if folder.is_dir():
-            for p in sorted(folder.glob("??/??/*")):
-                if p.is_file() and len(p.name) == 64:
-                    yield p.name
+        for top in _subfolders(folder):
+            for mid in _subfolders(top):
+                with os.scandir(mid) as entries:
+                    for e in entries:
+                        if len(e.name) == 64 and e.is_file(follow_symlinks=False):
+                            yield e.name
+
+
+def _subfolders(folder: Path) -> list[Path]:
+    try:
+        with os.scandir(folder) as entries:
+            return [Path(e.path) for e in entries if len(e.name) == 2 and e.is_dir()]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _undo(tmp: Path, fresh: list[Path]) -> None:
+    """Remove a failed copy's temporary file and the folders that copy created (if empty)."""
+    tmp.unlink(missing_ok=True)
+    for folder in reversed(fresh):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 def _read(stream: BinaryIO) -> bytes:

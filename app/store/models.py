@@ -7,7 +7,7 @@ integer ``id`` primary key and is covered by `crosswalk verify`'s state check.
 
 from __future__ import annotations
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -20,6 +20,8 @@ class Workspace(SQLModel, table=True):
     name: str
     created_at: str
     created_by: str
+    # evidence is "expiring" this many days before its valid-until date
+    expiring_days: int = Field(default=30, sa_column_kwargs={"server_default": text("30")})
 
 
 class Control(SQLModel, table=True):
@@ -111,6 +113,89 @@ class Mapping(SQLModel, table=True):
     updated_at: str
 
 
+class Evidence(SQLModel, table=True):
+    """A piece of evidence (shown as ``EV-<id>``); its files are its versions."""
+
+    __tablename__ = "evidence"
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    kind: str
+    description: str = ""
+    classification: str = "internal"
+    source_system: str = ""
+    versions: int = 1  # the number of the latest version
+    created_at: str
+    created_by: str
+    updated_at: str
+
+
+class EvidenceVersion(SQLModel, table=True):
+    """One file of a piece of evidence. Append-only: versions are never changed or removed;
+    the file itself is in the blob store under `sha256`."""
+
+    __tablename__ = "evidence_version"
+    __table_args__ = (
+        UniqueConstraint("evidence_id", "version", name="uq_evidence_version"),
+        Index("ix_evidence_version_sha256", "sha256"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    evidence_id: int = Field(foreign_key="evidence.id")
+    version: int
+    sha256: str
+    size: int
+    media_type: str
+    original_name: str  # the file's own name, stored as given; shown escaped
+    collected_at: str  # ISO date, or date and time (UTC)
+    collected_by: str
+    period_from: str | None = None
+    period_to: str | None = None
+    valid_until: str | None = None
+    note: str = ""
+    added_at: str
+    added_by: str
+
+
+class EvidenceLink(SQLModel, table=True):
+    """Evidence → the control or the clause it supports (exactly one of the two is set)."""
+
+    __tablename__ = "evidence_link"
+    __table_args__ = (
+        UniqueConstraint("evidence_id", "control_id", name="uq_evidence_link_control"),
+        UniqueConstraint("evidence_id", "clause_id", name="uq_evidence_link_clause"),
+        Index("ix_evidence_link_control", "control_id"),
+        Index("ix_evidence_link_clause", "clause_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    evidence_id: int = Field(foreign_key="evidence.id")
+    control_id: str | None = Field(default=None, foreign_key="control.id")
+    clause_id: int | None = Field(default=None, foreign_key="clause.id")
+    created_at: str
+    created_by: str
+
+
+class ControlTest(SQLModel, table=True):
+    """A test of a control (shown as ``CT-<id>``): how it was tested and what was found."""
+
+    __tablename__ = "control_test"
+    __table_args__ = (Index("ix_control_test_control", "control_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    control_id: str = Field(foreign_key="control.id")
+    procedure: str
+    population: str = ""
+    sample_size: int | None = None
+    result: str
+    exceptions: str = ""
+    tester: str
+    tested_on: str  # ISO date
+    evidence_versions: str = "[]"  # JSON list of evidence_version ids used
+    created_at: str
+    created_by: str
+
+
 class AuditEvent(SQLModel, table=True):
     """One link of the hash chain. Append-only: services never update or delete these rows."""
 
@@ -130,4 +215,5 @@ class AuditEvent(SQLModel, table=True):
 
 
 # Tables whose rows `verify` compares with the chain's state digests; entity name = table name.
-AUDITED: tuple[str, ...] = ("workspace", "control", "regulation", "clause", "mapping")
+AUDITED: tuple[str, ...] = ("workspace", "control", "regulation", "clause", "mapping",
+                             "evidence", "evidence_version", "evidence_link", "control_test")

@@ -107,6 +107,67 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     4: (
         "ALTER TABLE regulation ADD COLUMN source_pages INTEGER",
     ),
+    5: (
+        "ALTER TABLE workspace ADD COLUMN expiring_days INTEGER NOT NULL DEFAULT 30",
+        """CREATE TABLE evidence (
+            id INTEGER NOT NULL PRIMARY KEY,
+            title VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL,
+            description VARCHAR NOT NULL,
+            classification VARCHAR NOT NULL,
+            source_system VARCHAR NOT NULL,
+            versions INTEGER NOT NULL,
+            created_at VARCHAR NOT NULL,
+            created_by VARCHAR NOT NULL,
+            updated_at VARCHAR NOT NULL
+        )""",
+        """CREATE TABLE evidence_version (
+            id INTEGER NOT NULL PRIMARY KEY,
+            evidence_id INTEGER NOT NULL REFERENCES evidence (id),
+            version INTEGER NOT NULL,
+            sha256 VARCHAR NOT NULL,
+            size INTEGER NOT NULL,
+            media_type VARCHAR NOT NULL,
+            original_name VARCHAR NOT NULL,
+            collected_at VARCHAR NOT NULL,
+            collected_by VARCHAR NOT NULL,
+            period_from VARCHAR,
+            period_to VARCHAR,
+            valid_until VARCHAR,
+            note VARCHAR NOT NULL,
+            added_at VARCHAR NOT NULL,
+            added_by VARCHAR NOT NULL,
+            CONSTRAINT uq_evidence_version UNIQUE (evidence_id, version)
+        )""",
+        "CREATE INDEX ix_evidence_version_sha256 ON evidence_version (sha256)",
+        """CREATE TABLE evidence_link (
+            id INTEGER NOT NULL PRIMARY KEY,
+            evidence_id INTEGER NOT NULL REFERENCES evidence (id),
+            control_id VARCHAR REFERENCES control (id),
+            clause_id INTEGER REFERENCES clause (id),
+            created_at VARCHAR NOT NULL,
+            created_by VARCHAR NOT NULL,
+            CONSTRAINT uq_evidence_link_control UNIQUE (evidence_id, control_id),
+            CONSTRAINT uq_evidence_link_clause UNIQUE (evidence_id, clause_id)
+        )""",
+        "CREATE INDEX ix_evidence_link_control ON evidence_link (control_id)",
+        "CREATE INDEX ix_evidence_link_clause ON evidence_link (clause_id)",
+        """CREATE TABLE control_test (
+            id INTEGER NOT NULL PRIMARY KEY,
+            control_id VARCHAR NOT NULL REFERENCES control (id),
+            procedure VARCHAR NOT NULL,
+            population VARCHAR NOT NULL,
+            sample_size INTEGER,
+            result VARCHAR NOT NULL,
+            exceptions VARCHAR NOT NULL,
+            tester VARCHAR NOT NULL,
+            tested_on VARCHAR NOT NULL,
+            evidence_versions VARCHAR NOT NULL,
+            created_at VARCHAR NOT NULL,
+            created_by VARCHAR NOT NULL
+        )""",
+        "CREATE INDEX ix_control_test_control ON control_test (control_id)",
+    ),
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -201,7 +201,8 @@ class Store:
             with self.write() as tx:
                 if tx._raw("PRAGMA user_version").scalar_one() != version:
                     return  # another Crosswalk upgraded it while we waited for the lock
-                before = {t: _columns(tx, t) for t in AUDITED}
+                # the workspace row's own event below already records its new state
+                before = {t: _columns(tx, t) for t in AUDITED if t != "workspace"}
                 self._apply(tx, version)
                 ws_id = tx._raw("SELECT id FROM workspace").scalar_one()
                 tx.record("workspace.migrate", "workspace", ws_id, {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from textual.message import Message
@@ -11,6 +11,8 @@ from app.domain.clauses import RegulationDoc
 from app.services.analysis import CoverageReport
 from app.services.audit import VerifyReport
 from app.services.clause_index import ClauseIndex
+from app.services.evidence import EvidenceDetail
+from app.services.evidence_status import EvidenceRow
 from app.services.imports import ImportPlan
 from app.services.mapping_import import MappingImportPlan
 from app.services.matrix import Matrix
@@ -130,3 +132,56 @@ class MappingImportPlanned(Message):
     """An OSCAL mapping collection read and planned against the workspace."""
 
     plan: MappingImportPlan
+
+
+# ---------------------------------------------------------------- evidence (issue 6)
+@dataclass
+class EvidenceLoaded(Message):
+    """Every piece of evidence as listed (read in a worker), newest first; `head` is the
+    audit sequence it was read at."""
+
+
+    rows: list[EvidenceRow]
+    head: int | None = None
+    complete: bool = True  # False: the first page; the rest follows
+
+@dataclass
+class EvidenceDetailLoaded(Message):
+    """One piece of evidence with its versions, links and tests (read in a worker)."""
+
+    detail: EvidenceDetail
+
+
+@dataclass
+class EvidenceWorking(Message):
+    """A write or a file copy started (`what` says which); the screen shows it is busy."""
+
+    what: str
+
+
+@dataclass
+class EvidenceProgress(Message):
+    """A file copy went on: `done` of `total` bytes (`total` 0: unknown)."""
+
+    done: int
+    total: int
+
+
+@dataclass
+class EvidenceChanged(Message):
+    """A write finished: say `summary`, then show evidence `evidence_id` (if any)."""
+
+    summary: str
+    evidence_id: int | None = None
+    warnings: list[str] = field(default_factory=list)
+    title: str = "Evidence"
+
+
+@dataclass
+class EvidenceFailed(Message):
+    """A write failed and nothing was written; `draft` (a form) lets it reopen with the
+    user's input."""
+
+    title: str
+    error: str
+    draft: object | None = None

@@ -9,6 +9,7 @@ from app.tui.screens.audit_log import AuditLogScreen
 from app.tui.screens.base import SectionScreen
 from app.tui.screens.controls import ControlsScreen
 from app.tui.screens.dashboard import DashboardScreen
+from app.tui.screens.evidence import EvidenceScreen
 from app.tui.screens.mapping import MappingScreen
 from app.tui.screens.regulations import RegulationsScreen
 
@@ -33,4 +34,6 @@ SECTIONS: tuple[Section, ...] = (
             "Every change, newest first; verify the hash chain"),
     Section("mapping", "Mapping", "5", MappingScreen,
             "The clause × control matrix: map, review, find gaps, see a control's clauses"),
+    Section("evidence", "Evidence", "6", EvidenceScreen,
+            "Evidence with status and expiry: attach, version, link, test, export"),
 )

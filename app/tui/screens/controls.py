@@ -16,12 +16,28 @@ from textual.widgets import Button, DataTable, Input, Label, Select, Static, Tex
 from app.domain.controls import ControlStatus
 from app.errors import CrosswalkError
 from app.services.controls import list_controls, update_control, validate_fields
-from app.tui.messages import ControlSaved, ControlSaveFailed
+from app.tui.messages import (
+    ControlSaved,
+    ControlSaveFailed,
+    EvidenceChanged,
+    EvidenceFailed,
+)
 from app.tui.screens.base import SectionScreen
+from app.tui.screens.evidence_dialogs import (
+    EvidencePickerDialog,
+    TestDialog,
+    TestForm,
+    start_write,
+    status_markup,
+)
 from app.tui.widgets.status_cell import status_cell
 
 if TYPE_CHECKING:
+    from app.services.control_tests import TestView
+    from app.services.evidence_status import Rollup
     from app.store.models import Control
+
+SHOWN_EVIDENCE = 12  # linked evidence listed in the detail (the Evidence screen lists all)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,12 +121,18 @@ class ControlsScreen(SectionScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("e", "edit", "Edit", id="controls-edit",
                 tooltip="Edit owner, status and narrative of the highlighted control"),
+        Binding("l", "link_evidence", "Link evidence", id="controls-link-evidence",
+                tooltip="Choose a piece of evidence and link it to the highlighted control"),
+        Binding("t", "record_test", "Record test", id="controls-record-test",
+                tooltip="Record a test of the highlighted control"),
         Binding("r", "reload", "Reload", id="controls-reload"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self._controls: dict[str, Control] = {}
+        self._rollups: dict[str, Rollup] = {}
+        self._tests: dict[str, TestView] = {}
         self._select: str | None = None  # control to highlight at the next refresh
 
     def compose_body(self) -> ComposeResult:
@@ -131,7 +153,12 @@ class ControlsScreen(SectionScreen):
             table.add_column("Owner", key="owner", width=20)
 
     def refresh_data(self) -> None:
+        from app.services.control_tests import latest_tests
+        from app.services.evidence_status import control_rollup
+
         self._controls = {c.id: c for c in list_controls(self.store)}
+        self._rollups = control_rollup(self.store)
+        self._tests = latest_tests(self.store)
         table = self.query_one("#controls-table", DataTable)
         cursor = table.cursor_row
         table.clear()
@@ -166,8 +193,48 @@ class ControlsScreen(SectionScreen):
             f"[dim]updated {c.updated_at} by {escape(c.updated_by)}[/]\n\n"
             f"[b]Objective[/]\n{escape(c.objective)}\n\n"
             f"[b]Guidance[/]\n{escape(c.guidance)}\n\n"
-            f"[b]Narrative[/]\n{narrative}"
+            f"[b]Narrative[/]\n{narrative}\n\n"
+            f"{self._evidence_markup(c.id)}"
         )
+
+    def _evidence_markup(self, cid: str) -> str:
+        """The control's evidence status, its linked evidence and its latest test."""
+        from app.services.evidence_status import list_evidence
+
+        rollup = self._rollups.get(cid)
+        lines = []
+        if rollup is not None:
+            counts = " · ".join(f"{n} {s}" for s, n in rollup.counts.items() if n)
+            why = {"missing": " — implemented, but no evidence is linked",
+                   "none": " — no evidence linked"}.get(rollup.status, "")
+            lines.append(f"[b]Evidence[/] {status_markup(rollup.status)}"
+                         f"{' (' + counts + ')' if counts else ''}[dim]{why}[/]")
+        try:
+            linked = list_evidence(self.store, control=cid)
+        except CrosswalkError:
+            linked = []
+        for row in linked[:SHOWN_EVIDENCE]:
+            lines.append(f"  [b]{row.label}[/] {status_markup(row.status)} "
+                         f"{escape(' '.join(row.title.split()))}"
+                         f"{' [dim](until ' + row.valid_until + ')[/]' if row.valid_until else ''}")
+        if len(linked) > SHOWN_EVIDENCE:
+            lines.append(f"  [dim]… and {len(linked) - SHOWN_EVIDENCE:,} more (Evidence "
+                         f"screen, 6)[/]")
+        lines.append("  [dim]l links evidence · t records a test[/]")
+        test = self._tests.get(cid)
+        if test is None:
+            lines.append("\n[b]Latest test[/] [dim]none recorded[/]")
+        else:
+            t = test.test
+            style = {"effective": "$text-success", "not-effective": "b $text-error"}.get(
+                t.result, "$text-warning")
+            used = f" · used {', '.join(test.evidence)}" if test.evidence else ""
+            lines.append(f"\n[b]Latest test[/] {test.label} [{style}]"
+                         f"{t.result.replace('-', ' ')}[/] on {t.tested_on} by "
+                         f"{escape(t.tester)} [dim]({escape(t.procedure)}{escape(used)})[/]")
+            if t.exceptions:
+                lines.append(f"  [i]{escape(t.exceptions)}[/]")
+        return "\n".join(lines)
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self.show_detail()
@@ -179,6 +246,56 @@ class ControlsScreen(SectionScreen):
     def action_reload(self) -> None:
         """Reload the controls from the workspace."""
         self.reload()
+
+    # ------------------------------------------------------------------ evidence
+    def action_link_evidence(self) -> None:
+        """Choose a piece of evidence and link it to the highlighted control."""
+        from app.services.evidence_status import list_evidence
+
+        cid = self.current_id()
+        if cid is None:
+            return
+        linked = {r.id for r in list_evidence(self.store, control=cid)}
+
+        def chosen(evidence_id: int | None) -> None:
+            if evidence_id is None:
+                return
+            from app.domain.evidence import evidence_label
+            from app.services.evidence import link_evidence
+
+            label = evidence_label(evidence_id)
+
+            def job() -> tuple[str, int | None, list[str]]:
+                link_evidence(self.store, evidence_id, controls=[cid])
+                return f"{label} linked to {cid}", evidence_id, []
+
+            self._select = cid
+            start_write(self, f"Linking {label} to {cid}", job, "Not linked")
+
+        self.app.push_screen(EvidencePickerDialog(
+            self.store, f"[b]Link evidence to {cid}[/] [dim]{escape(self._controls[cid].name)}"
+                        "[/]", exclude=linked), chosen)
+
+    def action_record_test(self) -> None:
+        """Record a test of the highlighted control."""
+        from app.tui.screens.evidence import record_test
+
+        cid = self.current_id()
+        if cid is None:
+            return
+
+        def chosen(form: TestForm | None) -> None:
+            self._select = cid
+            record_test(self, form)
+
+        self.app.push_screen(TestDialog(self.store, cid), chosen)
+
+    def on_evidence_changed(self, message: EvidenceChanged) -> None:
+        self.notify(message.summary, title=message.title, markup=False)
+        self.reload()
+
+    def on_evidence_failed(self, message: EvidenceFailed) -> None:
+        self.notify(message.error, title=message.title, severity="error", markup=False)
 
     def action_edit(self) -> None:
         """Edit the highlighted control."""

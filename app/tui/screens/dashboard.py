@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.markup import escape
+from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from app.domain.controls import SHORT_CATEGORIES
@@ -17,7 +18,15 @@ from app.services.workspace import workspace_status
 from app.tui.messages import CoverageLoaded
 from app.tui.screens.base import SectionScreen
 from app.tui.widgets.chain_status import ChainStatus
-from app.tui.widgets.status_cell import status_cell
+from app.tui.widgets.status_cell import evidence_cell, status_cell
+
+
+class EvidenceLoaded(Message):
+    """The evidence summary (`app.services.evidence_status.summary`), read in a worker."""
+
+    def __init__(self, summary: dict[str, Any]) -> None:
+        super().__init__()
+        self.summary = summary
 
 
 class DashboardScreen(SectionScreen):
@@ -36,28 +45,36 @@ class DashboardScreen(SectionScreen):
         with VerticalScroll(id="dashboard"):
             yield Static(id="ws-info")
             yield Static(id="dash-coverage")
+            yield Static(id="dash-evidence")
             yield DataTable(id="dash-controls", cursor_type="row")
             yield ChainStatus(self.store, id="dash-chain")
 
     def on_mount(self) -> None:
         self.query_one("#dash-coverage").border_title = "Coverage of the obligations"
+        self.query_one("#dash-evidence").border_title = "Evidence"
         self.query_one(ChainStatus).verify()
 
     def build_columns(self) -> None:
-        """Narrow terminals drop the category column; the table title spells out the
-        GOV/SEC/OPS prefixes instead."""
+        """Narrow terminals drop the owner, and all but very wide ones the category: the
+        table title spells out the GOV/SEC/OPS prefixes instead."""
         table = self.query_one("#dash-controls", DataTable)
         table.clear(columns=True)
         table.add_column("ID", key="id", width=5)
         table.add_column("Status", key="status")
-        # narrow: the name takes what is left beside the sidebar, ID, status and owner
-        table.add_column("Control", key="name",
-                         width=max(16, self.app.size.width - 60) if self.narrow else None)
-        table.add_column("Owner", key="owner", width=12 if self.narrow else 18)
+        table.add_column("Evidence", key="evidence", width=8)
+        # the name takes what is left beside the sidebar, ID, status, evidence (and owner)
+        room = self.app.size.width - (55 if self.narrow else 76)
+        table.add_column("Control", key="name", width=max(16, min(44, room)))
         if not self.narrow:
-            table.add_column("Category", key="category")
-        table.border_title = ("Controls · GOV governance · SEC security · OPS operations"
-                              if self.narrow else "Controls")
+            table.add_column("Owner", key="owner", width=16)
+        if self.wide:
+            table.add_column("Category", key="category", width=10)
+        table.border_title = ("Controls" if self.wide else
+                              "Controls · GOV governance · SEC security · OPS operations")
+
+    @property
+    def wide(self) -> bool:
+        return self.app.size.width >= 140
 
     def refresh_data(self) -> None:
         st = workspace_status(self.store)
@@ -74,8 +91,10 @@ class DashboardScreen(SectionScreen):
         cursor = table.cursor_row
         table.clear()
         for row in list_controls(self.store):
-            cells = [row.id, status_cell(row.status), row.name, row.owner or "—"]
+            cells = [row.id, status_cell(row.status), "…", row.name]
             if not self.narrow:
+                cells.append(row.owner or "—")
+            if self.wide:
                 cells.append(SHORT_CATEGORIES.get(row.category, row.category))
             table.add_row(*cells, key=row.id)
         table.move_cursor(row=cursor)
@@ -88,11 +107,35 @@ class DashboardScreen(SectionScreen):
           description="Computing coverage")
     def load_coverage(self) -> None:  # thread: post messages only
         from app.services.analysis import coverage
+        from app.services.evidence_status import summary
         from app.services.snapshot import load_snapshot
 
         snap = load_snapshot(self.store)
         drafts = sum(1 for m in snap.mappings if m.review_status == "draft")
         self.post_message(CoverageLoaded(coverage(snap), drafts))
+        self.post_message(EvidenceLoaded(summary(self.store)))
+
+    def on_evidence_loaded(self, message: EvidenceLoaded) -> None:
+        """Evidence by status, and each control's evidence status in the table."""
+        s = message.summary
+        table = self.query_one("#dash-controls", DataTable)
+        for cid, status in s["controls"].items():
+            if cid in table.rows:
+                table.update_cell(cid, "evidence", evidence_cell(status))
+        by = s["by_status"]
+        if s["evidence"]:
+            lines = [
+                f"[b]{s['evidence']:,}[/] pieces of evidence · [$success]{by['current']:,} "
+                f"current[/] · [$warning]{by['expiring']:,} expiring[/] [dim](within "
+                f"{s['expiring_days']} days)[/] · [$error]{by['expired']:,} expired[/] · "
+                f"[b]{s['tests']:,}[/] control tests"]
+        else:
+            lines = ["[dim]no evidence yet: attach some on the Evidence screen (6)[/]"]
+        if s["missing"]:
+            lines.append(f"[$error]implemented without evidence[/]: {', '.join(s['missing'])}")
+        if s["expired"]:
+            lines.append(f"[$error]relying on expired evidence[/]: {', '.join(s['expired'])}")
+        self.query_one("#dash-evidence", Static).update("\n".join(lines))
 
     def on_coverage_loaded(self, message: CoverageLoaded) -> None:
         """Coverage bars per regulation (full, partial, none), gaps, unreviewed mappings."""

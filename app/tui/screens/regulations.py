@@ -22,6 +22,7 @@ from textual.worker import Worker, get_current_worker
 from app.domain.clauses import RegulationDoc
 from app.errors import CrosswalkError, DetailsNeeded
 from app.services.clause_index import ClauseIndex, ClauseRow
+from app.services.evidence_status import clause_evidence
 from app.services.regulations import (
     RegulationInfo,
     clause_mappings,
@@ -32,6 +33,8 @@ from app.services.regulations import (
 )
 from app.tui.messages import (
     ClauseIndexLoaded,
+    EvidenceChanged,
+    EvidenceFailed,
     ImportDetailsWanted,
     ImportDone,
     ImportPlanned,
@@ -40,6 +43,7 @@ from app.tui.messages import (
     MappingImportPlanned,
 )
 from app.tui.screens.base import SectionScreen
+from app.tui.screens.evidence_dialogs import EvidencePickerDialog, start_write, status_markup
 from app.tui.screens.import_dialogs import (
     DiffDialog,
     FilePickerDialog,
@@ -50,6 +54,7 @@ from app.tui.screens.import_dialogs import (
 )
 
 if TYPE_CHECKING:
+    from app.services.evidence_status import EvidenceRow
     from app.store.models import Clause, Mapping
 
 MAX_SHOWN = 100
@@ -70,6 +75,8 @@ class RegulationsScreen(SectionScreen):
                 tooltip="Import a regulation or its official text from a file"),
         Binding("d", "diff", "Diff versions", id="regulations-diff",
                 tooltip="Compare two versions of this regulation"),
+        Binding("l", "link_evidence", "Link evidence", id="regulations-link-evidence",
+                tooltip="Choose a piece of evidence and link it to the highlighted clause"),
         Binding("r", "reload", "Reload", id="regulations-reload"),
         Binding("escape", "clear_filter", "Clear filter", id="regulations-clear-filter",
                 show=False),
@@ -83,6 +90,7 @@ class RegulationsScreen(SectionScreen):
         self._loaded_for: int | None = None
         self._import: Worker[None] | None = None
         self._detail_timer: Timer | None = None
+        self._clause_id: int | None = None  # the clause shown in the detail
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="reg-bar"):
@@ -237,10 +245,13 @@ class RegulationsScreen(SectionScreen):
             above = enclosing_mappings(self.store, c)
             below = (mappings_below(self.store, self.index.descendants(clause_id))
                      if self.index is not None else [])
+            evidence = clause_evidence(self.store, clause_id)
         except CrosswalkError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        self.query_one("#clause-text", Static).update(_clause_markup(c, maps, above, below))
+        self._clause_id = clause_id
+        self.query_one("#clause-text", Static).update(
+            _clause_markup(c, maps, above, below) + "\n\n" + _evidence_markup(evidence))
 
     @on(Input.Changed, "#clause-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -448,6 +459,50 @@ class RegulationsScreen(SectionScreen):
         self.notify(message.reason, title="Import failed" if message.failed else "Import",
                     severity="error" if message.failed else "information", markup=False)
 
+    def action_link_evidence(self) -> None:
+        """Choose a piece of evidence and link it to the highlighted clause."""
+        clause_id = self._clause_id
+        if clause_id is None:
+            self.notify("choose a clause first", severity="warning")
+            return
+        try:
+            clause = get_clause(self.store, clause_id)
+            linked = {r.id for r in clause_evidence(self.store, clause_id)}
+        except CrosswalkError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        reg = next((r for r in self._regs if r.id == clause.regulation_id), None)
+        if reg is None:
+            return
+        full_ref = f"{reg.code} {clause.ref}" if reg.latest else \
+            f"{reg.code}@{reg.version_label} {clause.ref}"
+
+        def chosen(evidence_id: int | None) -> None:
+            if evidence_id is None:
+                return
+            from app.domain.evidence import evidence_label
+            from app.services.evidence import link_evidence
+
+            label = evidence_label(evidence_id)
+
+            def job() -> tuple[str, int | None, list[str]]:
+                link_evidence(self.store, evidence_id, clauses=[full_ref])
+                return f"{label} linked to {full_ref}", evidence_id, []
+
+            start_write(self, f"Linking {label} to {full_ref}", job, "Not linked")
+
+        self.app.push_screen(EvidencePickerDialog(
+            self.store, f"[b]Link evidence to {escape(full_ref)}[/] "
+                        f"[dim]{escape(clause.title or '')}[/]", exclude=linked), chosen)
+
+    def on_evidence_changed(self, message: EvidenceChanged) -> None:
+        self.notify(message.summary, title=message.title, markup=False)
+        if self._clause_id is not None:
+            self.show_clause(self._clause_id)
+
+    def on_evidence_failed(self, message: EvidenceFailed) -> None:
+        self.notify(message.error, title=message.title, severity="error", markup=False)
+
     def action_diff(self) -> None:
         """Compare two versions of the selected regulation."""
         current = next((r for r in self._regs if r.id == self._loaded_for), None)
@@ -474,6 +529,17 @@ def _row_label(row: ClauseRow) -> str:
     mark = "" if row.assessable else " [dim](not assessable)[/]"
     return (f"[b]{escape(row.ref)}[/] {escape(name[:70])}{mark}" if name
             else f"[b]{escape(row.ref)}[/]{mark}")
+
+
+def _evidence_markup(rows: list[EvidenceRow]) -> str:
+    if not rows:
+        return "[b]Evidence[/] [dim]none linked — l links a piece of evidence[/]"
+    lines = [f"[b]Evidence[/] ({len(rows)})"]
+    lines += [f"  [b]{r.label}[/] {status_markup(r.status)} {escape(' '.join(r.title.split()))}"
+              for r in rows[:20]]
+    if len(rows) > 20:
+        lines.append(f"  [dim]… and {len(rows) - 20:,} more[/]")
+    return "\n".join(lines)
 
 
 def _info_markup(r: RegulationInfo) -> str:

@@ -115,8 +115,9 @@ class ChainStatus(Vertical):
         self.set_class(not r.intact, "-broken")
         text = self.query_one("#chain-text", Static)
         if r.intact:
-            text.update(f"[b $success]intact[/]: {r.events:,} events, {r.rows_checked:,} rows "
-                        f"checked\nhead [dim]{r.head}[/]")
+            files = f", {r.files_checked:,} evidence files" if r.files_checked else ""
+            text.update(f"[b $success]intact[/]: {r.events:,} events, {r.rows_checked:,} rows"
+                        f"{files} checked\nhead [dim]{r.head}[/]")
         else:
             more = f" (+{len(r.problems) - 1} more)" if len(r.problems) > 1 else ""
             text.update(f"[b $error]BROKEN[/]: {escape(r.problems[0].message)}{more}")
