@@ -196,6 +196,131 @@ class ControlTest(SQLModel, table=True):
     created_by: str
 
 
+class AiSystem(SQLModel, table=True):
+    """An AI system in the inventory (shown as ``AI-<id>``); its history is its audit trail."""
+
+    __tablename__ = "ai_system"
+    __table_args__ = (UniqueConstraint("name", name="uq_ai_system_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    purpose: str = ""
+    owner: str = ""
+    lifecycle: str = "development"
+    tier: str
+    tier_justification: str
+    operator_role: str
+    annex_iii_area: str | None = None  # "1"…"8" where the tier is high
+    created_at: str
+    created_by: str
+    updated_at: str
+
+
+class ModelVersion(SQLModel, table=True):
+    """A version of a system's model, with its approval status and known limitations."""
+
+    __tablename__ = "model_version"
+    __table_args__ = (UniqueConstraint("system_id", "version", name="uq_model_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    system_id: int = Field(foreign_key="ai_system.id")
+    version: str
+    approval_status: str = "pending"
+    limitations: str = ""
+    created_at: str
+    updated_at: str
+
+
+class RiskMatrix(SQLModel, table=True):
+    """One version of a risk matrix; `definition` is its canonical JSON (never changed)."""
+
+    __tablename__ = "risk_matrix"
+    __table_args__ = (UniqueConstraint("code", "version", name="uq_risk_matrix"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str
+    version: int
+    name: str
+    definition: str
+    created_at: str
+    created_by: str
+
+
+class Risk(SQLModel, table=True):
+    """A risk of an AI system (shown as ``RK-<id>``) with its latest scores; every score is
+    also appended to `risk_score`, which is its history."""
+
+    __tablename__ = "risk"
+    __table_args__ = (Index("ix_risk_system", "system_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    cause: str = ""
+    event: str = ""
+    consequence: str = ""
+    category: str
+    system_id: int = Field(foreign_key="ai_system.id")
+    owner: str = ""
+    matrix_id: int = Field(foreign_key="risk_matrix.id")
+    inherent_likelihood: int | None = None
+    inherent_impact: int | None = None
+    current_likelihood: int | None = None
+    current_impact: int | None = None
+    residual_likelihood: int | None = None
+    residual_impact: int | None = None
+    knowledge: str = "medium"
+    knowledge_justification: str = ""
+    treatment: str = "open"
+    review_on: str | None = None
+    review_every_days: int | None = None
+    accepted_by: str | None = None
+    acceptance_justification: str = ""
+    acceptance_expires: str | None = None
+    created_at: str
+    created_by: str
+    updated_at: str
+
+
+class RiskScore(SQLModel, table=True):
+    """One assessment of a risk on one matrix version. Append-only: the risk's trend."""
+
+    __tablename__ = "risk_score"
+    __table_args__ = (Index("ix_risk_score_risk", "risk_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    risk_id: int = Field(foreign_key="risk.id")
+    matrix_id: int = Field(foreign_key="risk_matrix.id")
+    inherent_likelihood: int | None = None
+    inherent_impact: int | None = None
+    current_likelihood: int | None = None
+    current_impact: int | None = None
+    residual_likelihood: int | None = None
+    residual_impact: int | None = None
+    note: str = ""
+    scored_at: str
+    scored_by: str
+
+
+class RiskLink(SQLModel, table=True):
+    """Risk → a control, a clause or a piece of evidence (exactly one is set)."""
+
+    __tablename__ = "risk_link"
+    __table_args__ = (
+        UniqueConstraint("risk_id", "control_id", name="uq_risk_link_control"),
+        UniqueConstraint("risk_id", "clause_id", name="uq_risk_link_clause"),
+        UniqueConstraint("risk_id", "evidence_id", name="uq_risk_link_evidence"),
+        Index("ix_risk_link_control", "control_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    risk_id: int = Field(foreign_key="risk.id")
+    control_id: str | None = Field(default=None, foreign_key="control.id")
+    clause_id: int | None = Field(default=None, foreign_key="clause.id")
+    evidence_id: int | None = Field(default=None, foreign_key="evidence.id")
+    created_at: str
+    created_by: str
+
+
 class AuditEvent(SQLModel, table=True):
     """One link of the hash chain. Append-only: services never update or delete these rows."""
 
@@ -216,4 +341,6 @@ class AuditEvent(SQLModel, table=True):
 
 # Tables whose rows `verify` compares with the chain's state digests; entity name = table name.
 AUDITED: tuple[str, ...] = ("workspace", "control", "regulation", "clause", "mapping",
-                             "evidence", "evidence_version", "evidence_link", "control_test")
+                             "evidence", "evidence_version", "evidence_link", "control_test",
+                             "ai_system", "model_version", "risk_matrix", "risk", "risk_score",
+                             "risk_link")
