@@ -22,6 +22,7 @@ from app import __version__
 
 if TYPE_CHECKING:
     from app.store import Store
+    from app.store.reader import Reader
 
 STATUS_CHOICES = "not-started, planned, partial, implemented, not-applicable"
 
@@ -36,6 +37,7 @@ class Context:
         self.actor_flag = actor
         self.debug = debug
         self._store: Store | None = None
+        self._reader: Reader | None = None
 
     @property
     def path(self) -> Path:
@@ -70,10 +72,24 @@ class Context:
                        f" to v{store.schema_version}; the old file is kept as "
                        f"{store.backup_path}", err=True)
 
+    def reader(self) -> Store | Reader:
+        """For reading commands that need no SQLAlchemy: a plain `Reader` (a fast start) when
+        the workspace is there at the current schema, else the full open (which creates,
+        migrates or says what is wrong)."""
+        if self._store is None and self._reader is None:
+            from app import settings
+            from app.store.reader import Reader
+
+            self._reader = Reader.open(self.path, busy_timeout=settings.busy_timeout())
+        return self._reader if self._reader is not None else self.open()
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
             self._store = None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
 
 
 pass_ctx = click.make_pass_decorator(Context)
@@ -575,4 +591,5 @@ from app import (  # noqa: E402, F401
     cli_evidence,
     cli_mappings,
     cli_oscal,
+    cli_risks,
 )

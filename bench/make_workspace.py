@@ -2,6 +2,7 @@
 
     python bench/make_workspace.py PATH [--regulations N] [--clauses M] [--edits K]
                                         [--mappings-per-clause X] [--evidence E]
+                                        [--risks R]
 
 Each regulation gets M clauses: articles with numbered paragraphs and lettered points, with a
 few hundred characters of filler text each. With X > 0, about X mappings per clause (issue 5):
@@ -10,8 +11,11 @@ every tenth clause is left unmapped (gaps), others get X or 2X distinct controls
 draft, reviewed and approved in turn. With `--evidence E` (issue 6), E pieces of evidence,
 each a small distinct text file in the blob store, linked to one or two controls and valid
 until dates spread from 60 days ago to a year ahead (so every status occurs), plus one
-control test per ten pieces — all audited, in transactions of 1,000.
-Later issues extend this with their entities.
+control test per ten pieces — all audited, in transactions of 1,000. With `--risks R`
+(issue 7), ten AI systems and R risks spread over them, scored at all three stages on the
+5x5 matrix (cells spread over the grid, some residuals above current), each treatment in
+turn, one or two linked controls, every seventh review overdue-able — audited, in
+transactions of 1,000. Later issues extend this with their entities.
 """
 
 from __future__ import annotations
@@ -123,8 +127,45 @@ def synthetic_evidence(store: Store, count: int) -> None:
                               {"control_id": test.control_id})
 
 
+def synthetic_risks(store: Store, count: int) -> None:
+    """Ten systems and `count` risks through the services' row writers (see the module doc)."""
+    from datetime import timedelta
+
+    from app.domain.risk import CATEGORIES, TREATMENTS
+    from app.services.risk_matrices import ensure_matrix
+    from app.services.risks import _append_score, _apply_scores, _link, today
+    from app.services.systems import add_system
+    from app.store.models import Risk
+
+    systems = [add_system(store, name=f"Synthetic system {k}", tier="minimal",
+                          tier_justification="Synthetic, for benchmarking.",
+                          operator_role="provider").id for k in range(10)]
+    now = today(store)
+    for start in range(0, count, 1000):
+        with store.write() as tx:
+            matrix_row, m = ensure_matrix(tx, "5x5")
+            for i in range(start, min(count, start + 1000)):
+                lk, im = i % 5 + 1, (i * 3) % 5 + 1
+                scores = {"inherent": (min(5, lk + 1), min(5, im + 1)), "current": (lk, im),
+                          "residual": (max(1, lk - 1) if i % 11 else min(5, lk + 1), im)}
+                row = Risk(title=f"Synthetic risk {i}", category=CATEGORIES[i % 11],
+                           system_id=systems[i % 10] or 0, matrix_id=matrix_row.id or 0,
+                           treatment=TREATMENTS[i % 5 if i % 5 != 2 else 1],
+                           review_on=(now + timedelta(days=i % 7)).isoformat(),
+                           created_at=tx.now, created_by="bench", updated_at=tx.now)
+                _apply_scores(row, scores)
+                tx.session.add(row)
+                tx.session.flush()
+                assert row.id is not None
+                tx.record("risk.create", "risk", row.id, {"title": row.title})
+                _append_score(tx, row, matrix_row, m, scores, "")
+                for control in dict.fromkeys((CONTROL_IDS[i % 12], CONTROL_IDS[(i * 7) % 12])):
+                    if i % 4:
+                        _link(tx, row.id, "control_id", control, control)
+
+
 def build(path: Path, regulations: int, clauses: int, edits: int = 0,
-          mappings_per_clause: int = 0, evidence: int = 0) -> float:
+          mappings_per_clause: int = 0, evidence: int = 0, risks: int = 0) -> float:
     """Create the workspace; return the seconds it took."""
     start = time.perf_counter()
     store = open_workspace(path, create=True, actor="bench")
@@ -140,6 +181,8 @@ def build(path: Path, regulations: int, clauses: int, edits: int = 0,
         update_control(store, "OPS-2", owner=f"owner {i}")
     if evidence:
         synthetic_evidence(store, evidence)
+    if risks:
+        synthetic_risks(store, risks)
     store.close()
     return time.perf_counter() - start
 
@@ -154,15 +197,17 @@ def main() -> None:
                     help="about X mappings per clause (0: none)")
     ap.add_argument("--evidence", type=int, default=0, metavar="E",
                     help="pieces of evidence to add (0: none)")
+    ap.add_argument("--risks", type=int, default=0, metavar="R",
+                    help="risks to add, over ten AI systems (0: none)")
     args = ap.parse_args()
     if args.path.exists():
         sys.exit(f"{args.path} exists; choose a new path")
     seconds = build(args.path, args.regulations, args.clauses, args.edits,
-                    args.mappings_per_clause, args.evidence)
+                    args.mappings_per_clause, args.evidence, args.risks)
     total = args.regulations * args.clauses
     print(f"built {args.path}: {args.regulations} regulations × {args.clauses} clauses = "
           f"{total:,} clauses, {args.edits} edits, {args.mappings_per_clause} mappings per "
-          f"clause, {args.evidence:,} pieces of evidence in {seconds:.2f} s")
+          f"clause, {args.evidence:,} pieces of evidence, {args.risks:,} risks in {seconds:.2f} s")
 
 
 if __name__ == "__main__":

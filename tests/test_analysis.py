@@ -368,8 +368,8 @@ def test_impact_from_a_clause_and_a_control(toy_store: Any) -> None:
 
 
 def test_impact_reaches_other_node_kinds(toy_store: Any) -> None:
-    """Later issues add risks, playbooks…: impact walks them generically; evidence is reported
-    on its own, with its status, and is not walked through."""
+    """Later issues add playbooks…: impact walks them generically; evidence and risks are
+    reported on their own, with their status and level, and are not walked through."""
     from app.services.impact import impact_of_clauses
 
     store, _ = toy_store
@@ -378,19 +378,29 @@ def test_impact_reaches_other_node_kinds(toy_store: Any) -> None:
     g.add_node("evidence:7", kind="evidence", label="EV-7", evidence_id="EV-7",
                title="pen test report", status="expired", valid_until="2026-01-31")
     g.add_edge("evidence:7", "control:SEC-1", kind="supports")
-    g.add_node("risk:3", kind="risk", label="data leak")
+    g.add_node("risk:3", kind="risk", label="RK-3", risk_id="RK-3", title="data leak",
+               level="High", stage="residual", treatment="mitigate", system="Scoring",
+               high=True)
+    g.add_edge("risk:3", "control:SEC-1", kind="concerns")
+    g.add_node("risk:9", kind="risk", label="RK-9", risk_id="RK-9", title="via evidence",
+               level="", stage="", treatment="open", system="Scoring", high=False)
+    g.add_edge("risk:9", "evidence:7", kind="concerns")
     g.add_node("playbook:2", kind="playbook", label="breach")
-    g.add_edge("risk:3", "control:SEC-1", kind="treated-by")
-    g.add_edge("playbook:2", "risk:3", kind="responds-to")
-    g.add_node("risk:9", kind="risk", label="only through evidence")
-    g.add_edge("risk:9", "evidence:7", kind="uses")
+    g.add_edge("playbook:2", "control:SEC-1", kind="exercises")
+    g.add_node("drill:5", kind="drill", label="only through a risk")
+    g.add_edge("drill:5", "risk:3", kind="rehearses")
     g.add_node("test:1", kind="test", label="unrelated")
     g.add_edge("test:1", "control:OPS-4", kind="tests")
     art1 = next(c.id for c in snap.clauses.values() if c.ref == "Art. 1")
-    imp = impact_of_clauses(g, {f"clause:{art1}": "chosen"}, {"kind": "clause"})
-    assert imp.reachable == {"playbook": ["playbook:2"], "risk": ["risk:3"]}
+    imp = impact_of_clauses(g, {f"clause:{art1}": "chosen"}, {
+        "kind": "clause", "full_ref": "TOY Art. 1", "code": "TOY", "version_label": "1",
+        "ref": "Art. 1"})
+    assert imp.reachable == {"playbook": ["playbook:2"]}
     assert imp.evidence == [{"id": "EV-7", "title": "pen test report", "status": "expired",
                              "valid_until": "2026-01-31", "via": ["SEC-1"]}]
+    assert [(r["id"], r["level"], r["via"]) for r in imp.risks] == [
+        ("RK-3", "High", ["SEC-1"]), ("RK-9", None, ["EV-7"])]
+    assert "risks to re-assess (2)" in imp.report()
 
 
 def test_cli_on_a_synthetic_workspace(toy_store: Any, cli: Any) -> None:

@@ -751,6 +751,9 @@ def test_demo_creates_default_demo_workspace(cli: Cli) -> None:
     demo_work = 12 + 8 + 1  # control edits; mapping reviews; one mapping edited
     # evidence: 7 records, 8 versions (one record has 2), 13 links, 1 record update, 3 tests
     demo_work += 7 + 8 + 13 + 1 + 3
+    # risks: 4 systems, 3 model versions, the 5x5 matrix, 8 risks with their first scores and
+    # 8 links; then 6 treatments, 2 acceptances, 6 re-scores (2 events each), 2 more links
+    demo_work += 4 + 3 + 1 + 8 + 8 + 8 + 6 + 2 + 6 * 2 + 2
     assert c["audit_events"] == SEED_EVENTS + library + demo_work
     controls = json.loads(cli("-w", str(path), "controls", "--json").out)
     assert all(c["owner"] for c in controls)
@@ -944,7 +947,7 @@ def test_exe_help_lists_every_command(crosswalk_exe: Exe) -> None:
                            "demo", "regulations", "clauses", "clause", "import", "diff",
                            "map", "unmap", "review", "mappings", "coverage", "gaps",
                            "overlap", "impact", "mapping-check", "export", "evidence",
-                           "test"}
+                           "test", "system", "risk", "risks", "matrix"}
     for option in ("--workspace", "--actor", "--debug", "--version"):
         assert option in r.out
 

@@ -406,3 +406,72 @@ class TestEvidence:
         """The Dashboard's evidence box and each control's evidence status."""
         assert snap_compare(evidence_app("evidence-dashboard"), run_before=script(),
                             terminal_size=size)
+
+
+def risk_app(name: str) -> CrosswalkApp:
+    """Two AI systems and five risks in every state (see tests/test_tui_risks.py)."""
+    from tests.test_tui_risks import risk_store
+
+    return make_app(risk_store(fixed_folder(name)), show_paths=False)
+
+
+def heat_cursor(screen: Screen[object]) -> None:
+    from app.tui.widgets.heatmap import HeatMap
+
+    heat = screen.query_one(HeatMap)
+    heat.focus()
+    heat.cursor = (3, 4)  # Possible × Major: High, where RK-2's residual sits
+
+
+def fill_risk_form(screen: Screen[object]) -> None:
+    values = {"#rk-title": "Ranking favours one university", "#rk-owner": "HR analytics",
+              "#rk-cause": "Historic hiring data", "#rk-event": "the model learns the bias",
+              "#rk-consequence": "qualified people are screened out",
+              "#rk-review-on": "2027-01-31", "#rk-review-every": "90",
+              "#rk-controls": "GOV-3, OPS-2"}
+    for selector, value in values.items():
+        screen.query_one(selector, Input).value = value
+    screen.query_one("#rk-category", Select).value = "bias-and-fairness"
+    for selector, value in (("#rk-inherent-l", 4), ("#rk-inherent-i", 4),
+                            ("#rk-current-l", 3), ("#rk-current-i", 4)):
+        screen.query_one(selector, Select).value = value
+
+
+def on_risk(risk_id: int) -> Callable[[Screen[object]], object]:
+    def go(screen: Screen[object]) -> None:
+        from app.tui.widgets.risk_table import RiskTable
+
+        screen.query_one(RiskTable).go_to(risk_id)
+
+    return go
+
+
+class TestRisks:
+    def test_systems(self, snap_compare) -> None:
+        """The inventory, and the high-risk system's models, risks and history."""
+        assert snap_compare(risk_app("systems"), run_before=script("7"),
+                            terminal_size=(120, 36))
+
+    @SIZES
+    def test_register(self, snap_compare, size: tuple[int, int]) -> None:
+        """Levels in the matrix colours with their stage, an overdue review, the detail and
+        the heat map of the residual scores."""
+        assert snap_compare(risk_app("risks"), run_before=script("8"), terminal_size=size)
+
+    def test_heat_map_cursor(self, snap_compare) -> None:
+        assert snap_compare(risk_app("risks-heat"), run_before=script("8", heat_cursor),
+                            terminal_size=(120, 36))
+
+    def test_add_risk_form(self, snap_compare) -> None:
+        assert snap_compare(risk_app("risks-add"), run_before=script("8", "a", fill_risk_form),
+                            terminal_size=(120, 40))
+
+    def test_detail_with_trend(self, snap_compare) -> None:
+        """RK-1: re-scored twice (High → Medium → Low), its review overdue."""
+        assert snap_compare(risk_app("risks-trend"), run_before=script("8", on_risk(1)),
+                            terminal_size=(120, 36))
+
+    def test_dashboard(self, snap_compare) -> None:
+        """The Dashboard's risk box: the five highest risks and the overdue review."""
+        assert snap_compare(risk_app("risks-dashboard"), run_before=script(),
+                            terminal_size=(120, 36))

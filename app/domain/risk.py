@@ -42,6 +42,9 @@ ANNEX_III = {
 }
 
 MAX_SCALE = 10  # levels per scale: more is not a matrix anyone reads
+_MATRIX_KEYS = {"code", "version", "name", "description", "likelihood", "impact", "levels",
+                "grid"}
+_LEVEL_KEYS = {"name", "description", "colour", "high"}
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,39}")
 
@@ -125,6 +128,10 @@ def parse_matrix(data: Any, where: str = "the matrix") -> Matrix:
     missing = [k for k in ("code", "likelihood", "impact", "levels", "grid") if k not in data]
     if missing:
         raise ValueError(f"{where} has no {', '.join(missing)}")
+    unknown = sorted(set(data) - _MATRIX_KEYS)
+    if unknown:
+        raise ValueError(f"{where} has unknown keys: {', '.join(map(str, unknown))} (a matrix "
+                         f"has {', '.join(sorted(_MATRIX_KEYS))})")
     code = str(data["code"]).strip()
     if not _CODE.fullmatch(code):
         raise ValueError(f"{where}: code {code!r} must be 1–40 letters, digits, '.', '_' or '-'")
@@ -174,6 +181,11 @@ def _scale(items: Any, where: str, *, coloured: bool = False) -> tuple[Level, ..
     for n, item in enumerate(items, start=1):
         if not isinstance(item, dict) or not item.get("name"):
             raise ValueError(f"{where}: level {n} has no name")
+        unknown = sorted(set(item) - _LEVEL_KEYS)
+        if unknown:
+            raise ValueError(f"{where}: level {item['name']!r} has unknown keys: "
+                             f"{', '.join(map(str, unknown))} (inside {{…}}, text with a "
+                             "comma must be quoted)")
         name = _text(item["name"], f"{where}: level {n} name", 60)
         if name.lower() in seen:
             raise ValueError(f"{where}: level {name!r} appears twice")
@@ -182,9 +194,13 @@ def _scale(items: Any, where: str, *, coloured: bool = False) -> tuple[Level, ..
         if coloured and not _COLOUR.fullmatch(colour):
             raise ValueError(f"{where}: level {name!r} needs a colour like #c62828, not "
                              f"{colour!r}")
+        high = item.get("high", False)
+        if not isinstance(high, bool):  # "false" (a string) must not read as true
+            raise ValueError(f"{where}: level {name!r}: high must be true or false, not "
+                             f"{high!r}")
         out.append(Level(name, _text(item.get("description") or "",
                                      f"{where}: level {name!r} description", 500),
-                         colour, bool(item.get("high", False))))
+                         colour, high))
     return tuple(out)
 
 

@@ -8,7 +8,9 @@ from pathlib import Path
 from app.errors import WorkspaceError
 from app.services.controls import update_control
 from app.services.demo_evidence import create_demo_evidence
+from app.services.demo_risks import StoryClock, create_demo_systems_and_risks
 from app.services.mappings import add_mapping, review_mapping, update_mapping
+from app.services.risks import link_risk
 from app.services.workspace import open_workspace, workspace_status
 from app.store import Store, files
 
@@ -95,11 +97,17 @@ def create_demo(path: Path, *, actor: str, reset: bool = False) -> Store:
         _remove_blobs(path)
     elif state.exists:
         raise WorkspaceError(f"{path} exists and is empty; remove it or choose another path")
-    store = open_workspace(path, create=True, actor=actor, name=DEMO_NAME)
+    clock = StoryClock()  # the demo's story starts a little over a year ago
+    clock.set(400)
+    store = open_workspace(path, create=True, actor=actor, name=DEMO_NAME, clock=clock)
     for control_id, (owner, status, narrative) in DEMO_CONTROLS.items():
         update_control(store, control_id, owner=owner, status=status, narrative=narrative)
     _demo_mappings(store)
+    create_demo_systems_and_risks(store, clock)
+    clock.set(1 / 24)  # the evidence was gathered over the past year, attached an hour ago
     create_demo_evidence(store)
+    link_risk(store, "RK-2", evidence=["EV-3"])
+    clock.release()
     return store
 
 

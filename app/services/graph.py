@@ -8,12 +8,15 @@
   full_ref, clause_kind, title, assessable, position;
 - ``control:SEC-1`` — control_id, name, evidence_status (the roll-up: current, expiring,
   expired, missing or none);
-- ``evidence:7`` — evidence_id (``EV-7``), title, kind, status, valid_until, version.
+- ``evidence:7`` — evidence_id (``EV-7``), title, kind, status, valid_until, version;
+- ``risk:3`` — risk_id (``RK-3``), title, system, treatment, level (the latest stage's),
+  stage, high.
 
 **Edges** have a ``kind`` too: ``contains`` (regulation → top-level clause, clause → clause)
 ``maps-to`` (clause → control, one per mapping, carrying mapping_id, relationship,
 coverage, strength, matching, review_status, author, flag, rationale and the timestamps) and
-``supports`` (evidence → the control or clause it is linked to).
+``supports`` (evidence → the control or clause it is linked to) and ``concerns`` (risk → the
+control, clause or evidence it is linked to).
 Every node and edge has a ``label``. Attribute values are strings, numbers or booleans
 (GraphML-safe).
 """
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
 CONTAINS = "contains"
 MAPS_TO = "maps-to"
 SUPPORTS = "supports"
+CONCERNS = "concerns"
 
 
 def regulation_node(code: str, version_label: str) -> str:
@@ -111,13 +115,46 @@ def add_evidence(g: nx.DiGraph, store: Store) -> None:
         g.add_edge(node, target, kind=SUPPORTS, label=SUPPORTS)
 
 
+def risk_node(risk_id: int) -> str:
+    return f"risk:{risk_id}"
+
+
+def add_risks(g: nx.DiGraph, store: Store) -> None:
+    """Add the risks linked to the graph's controls, clauses and evidence."""
+    from app.domain.risk import risk_label
+    from app.services.risks import list_risks
+    from app.services.snapshot import _reading
+
+    rows = {r.id: r for r in list_risks(store)}
+    with _reading(store) as dbapi:
+        links = dbapi.execute("SELECT risk_id, control_id, clause_id, evidence_id "
+                              "FROM risk_link ORDER BY risk_id, id").fetchall()
+    for risk_id, control_id, clause_id, evidence_id in links:
+        target = (control_node(control_id) if control_id else clause_node(clause_id)
+                  if clause_id else evidence_node(evidence_id))
+        if not g.has_node(target) or risk_id not in rows:
+            continue
+        r = rows[risk_id]
+        node = risk_node(r.id)
+        if not g.has_node(node):
+            latest = r.latest
+            stage = ("residual" if r.residual else "current" if r.current else
+                     "inherent" if r.inherent else "")
+            g.add_node(node, kind="risk", label=risk_label(r.id), risk_id=risk_label(r.id),
+                       title=r.title, system=r.system, treatment=r.treatment,
+                       level=latest.level if latest else "", stage=stage,
+                       high=bool(latest and latest.high))
+        g.add_edge(node, target, kind=CONCERNS, label=CONCERNS)
+
+
 def load_graph(store: Store, regulation_ids: Iterable[int] | None = None, *,
                also: Iterable[int] = (), evidence: bool = True) -> nx.DiGraph:
     """Build the graph from one snapshot (default: the latest version of every regulation,
-    plus the versions in `also`), with the evidence linked to it."""
+    plus the versions in `also`), with the evidence and the risks linked to it."""
     g = build_graph(load_snapshot(store, regulation_ids, also=also))
     if evidence:
         add_evidence(g, store)
+        add_risks(g, store)
     return g
 
 

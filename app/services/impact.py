@@ -14,9 +14,11 @@ removed clauses) or of a control:
 - *evidence to re-check*: the evidence supporting those controls or linked to the starting
   clauses (and those inside or enclosing them), each with its status today, so the analyst
   sees at once which proof a change puts in question and which is already stale;
+- *risks to re-assess*: the risks linked to those controls, to the starting clauses (and those
+  inside or enclosing them) or to that evidence, each with its latest level and treatment;
 - *reachable*: any other node kind connected to those controls, transitively through nodes
-  that are neither clauses, regulations, controls nor evidence, grouped by kind (empty until
-  risks and playbooks join the graph).
+  that are neither clauses, regulations, controls, evidence nor risks, grouped by kind (empty
+  until playbooks join the graph).
 
 From a diff, changed clauses are taken in the new version (their mappings were carried over
 and flagged there), removed ones in the old version, added ones in the new version (they have
@@ -30,10 +32,12 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from app.services.graph import (
+    CONCERNS,
     CONTAINS,
     MAPS_TO,
     SUPPORTS,
     add_evidence,
+    add_risks,
     build_graph,
     clause_node,
     control_node,
@@ -45,7 +49,7 @@ from app.store import Store
 if TYPE_CHECKING:
     import networkx as nx
 
-_NOT_THROUGH = frozenset({"clause", "regulation", "control", "evidence"})
+_NOT_THROUGH = frozenset({"clause", "regulation", "control", "evidence", "risk"})
 
 
 @dataclass(slots=True)
@@ -58,6 +62,7 @@ class Impact:
     controls: list[dict[str, Any]] = field(default_factory=list)
     related_clauses: list[dict[str, Any]] = field(default_factory=list)
     evidence: list[dict[str, Any]] = field(default_factory=list)  # to re-check
+    risks: list[dict[str, Any]] = field(default_factory=list)  # to re-assess
     reachable: dict[str, list[str]] = field(default_factory=dict)  # node kind → node ids
 
     def as_dict(self) -> dict[str, Any]:
@@ -115,6 +120,14 @@ class Impact:
                                     ", ".join(x["via"]), shown(x["title"]))
                                    for x in self.evidence],
                                   ("  EVIDENCE", "STATUS", "VALID UNTIL", "VIA", "TITLE")))
+        out.append(f"\nrisks to re-assess ({len(self.risks)})")
+        if self.risks:
+            from app.domain.evidence import shown
+
+            out.append(text_table([(f"  {x['id']}", x["level"] or "not scored", x["treatment"],
+                                    ", ".join(x["via"]), shown(x["title"]))
+                                   for x in self.risks],
+                                  ("  RISK", "LEVEL", "TREATMENT", "VIA", "TITLE")))
         for kind, nodes in self.reachable.items():
             out.append(f"\n{kind} ({len(nodes)}): {', '.join(nodes)}")
         return "\n".join(out)
@@ -165,6 +178,8 @@ def _spread(g: nx.DiGraph, impact: Impact, controls: list[str], exclude: set[str
                         "evidence_status": g.nodes[c].get("evidence_status", "")}
                        for c in controls]
     impact.evidence = _evidence(g, [*controls, *sorted(exclude)])
+    evidence_nodes = [f"evidence:{x['id'].removeprefix('EV-')}" for x in impact.evidence]
+    impact.risks = _risks(g, [*controls, *sorted(exclude), *evidence_nodes])
     related: dict[str, list[str]] = {}
     reachable: dict[str, set[str]] = {}
     seen = set(controls)
@@ -205,6 +220,24 @@ def _evidence(g: nx.DiGraph, targets: list[str]) -> list[dict[str, Any]]:
         a = g.nodes[n]
         out.append({"id": a["evidence_id"], "title": a["title"], "status": a["status"],
                     "valid_until": a["valid_until"] or None, "via": via[n]})
+    return out
+
+
+def _risks(g: nx.DiGraph, targets: list[str]) -> list[dict[str, Any]]:
+    """The risks linked to `targets` (controls, clauses, evidence), each with what links it."""
+    via: dict[str, list[str]] = {}
+    for target in targets:
+        if not g.has_node(target):
+            continue
+        for n in g.predecessors(target):
+            if g.edges[n, target]["kind"] == CONCERNS:
+                via.setdefault(n, []).append(g.nodes[target]["label"])
+    out = []
+    for n in sorted(via, key=lambda n: int(n.partition(":")[2])):
+        a = g.nodes[n]
+        out.append({"id": a["risk_id"], "title": a["title"], "level": a["level"] or None,
+                    "stage": a["stage"] or None, "treatment": a["treatment"],
+                    "system": a["system"], "via": via[n]})
     return out
 
 
@@ -286,6 +319,7 @@ def impact_of_diff(store: Store, code: str, old_version: str, new_version: str) 
     snap = load_snapshot(store, also=[old.id, new.id])
     g = build_graph(snap)
     add_evidence(g, store)
+    add_risks(g, store)
     ids = {(c.regulation_id, c.ref): clause_node(c.id) for c in snap.clauses.values()}
     start: dict[str, str] = {}
     for ref in d.added:

@@ -6,13 +6,15 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.domain import risk as rk
 from app.errors import InvalidInput
-from app.services.risk_matrices import DEFAULT_MATRIX, matrices_by_id
-from app.services.risks import RiskRow, list_risks
-from app.store import Store
+from app.services.risk_register import RiskRow, list_risks, matrices_by_id
+
+if TYPE_CHECKING:
+    from app.store import Store
+    from app.store.reader import Reader
 
 
 @dataclass(slots=True)
@@ -43,7 +45,7 @@ class Heatmap:
                           for ii, ids in enumerate(row)]}
 
 
-def heatmap(store: Store, stage: str = "residual", matrix: str | None = None,
+def heatmap(store: Store | Reader, stage: str = "residual", matrix: str | None = None,
             rows: list[RiskRow] | None = None) -> Heatmap:
     """Count risks per cell for `stage` on one matrix version (by default the one most risks
     are scored on)."""
@@ -58,12 +60,17 @@ def heatmap(store: Store, stage: str = "residual", matrix: str | None = None,
         ids = [i for i, m in matrices.items() if m.code == code and
                (not version or str(m.version) == version)]
         if not ids:
+            from app.services.risk_matrices import defaults
+
+            if code in defaults() and not rows:  # an empty register: the empty grid
+                m = defaults()[code]
+                return Heatmap(m, stage, [[[] for _ in m.impact] for _ in m.likelihood])
             raise InvalidInput(f"no risk in the register is scored on matrix {matrix!r}")
         chosen = max(ids, key=lambda i: matrices[i].version)
     elif rows:
         chosen = Counter(r.matrix_id for r in rows).most_common(1)[0][0]
     else:
-        from app.services.risk_matrices import defaults
+        from app.services.risk_matrices import DEFAULT_MATRIX, defaults
 
         m = defaults()[DEFAULT_MATRIX]
         return Heatmap(m, stage, [[[] for _ in m.impact] for _ in m.likelihood])
@@ -122,7 +129,7 @@ class CheckReport:
                 "findings": [f.as_dict() for f in self.findings]}
 
 
-def check_risks(store: Store, today: date | None = None) -> CheckReport:
+def check_risks(store: Store | Reader, today: date | None = None) -> CheckReport:
     """Run every check on every risk (see `CHECKS`)."""
     from app.services.evidence_status import control_rollup
 

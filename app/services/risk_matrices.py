@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
 
@@ -22,6 +22,9 @@ from app.errors import ImportFailed, InvalidInput, NotFound
 from app.store import Store
 from app.store.models import RiskMatrix
 from app.store.store import Tx
+
+if TYPE_CHECKING:
+    from app.store.reader import Reader
 
 DEFAULT_MATRIX = "5x5"
 
@@ -146,6 +149,8 @@ def get_matrix(store: Store, ref: str) -> MatrixView:
     raise NotFound(f"no risk matrix {ref!r}")
 
 
-def matrices_by_id(store: Store) -> dict[int, Matrix]:
-    with store.read() as s:
-        return {r.id: matrix_of(r) for r in s.exec(select(RiskMatrix)) if r.id is not None}
+def matrices_by_id(source: Store | Reader) -> dict[int, Matrix]:
+    """Every matrix version in the workspace, by row id (see `risk_register`)."""
+    from app.services.risk_register import matrices_by_id as read
+
+    return read(source)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import col, select
 
@@ -18,10 +18,20 @@ from app.domain import risk as rk
 from app.domain.evidence import parse_date
 from app.domain.text import clean_text
 from app.errors import InvalidInput, NotFound
-from app.services.risk_matrices import ensure_matrix, matrices_by_id, matrix_of
+from app.services.risk_matrices import ensure_matrix, matrix_of
+from app.services.risk_register import (  # noqa: F401  (the read side, re-exported)
+    RiskRow,
+    StageScore,
+    list_risks,
+    matrices_by_id,
+    stage,
+)
 from app.store import Store
 from app.store.models import Risk, RiskLink, RiskMatrix, RiskScore
 from app.store.store import Tx
+
+if TYPE_CHECKING:
+    pass
 
 MAX_SHORT = 200
 MAX_LONG = 5000
@@ -91,21 +101,21 @@ def _score(m: rk.Matrix, value: str | tuple[Any, Any] | None, stage: str) -> Sco
 
 def _scores_of(row: Risk | RiskScore) -> dict[str, Score]:
     out: dict[str, Score] = {}
-    for stage in rk.STAGES:
-        lk, im = getattr(row, f"{stage}_likelihood"), getattr(row, f"{stage}_impact")
-        out[stage] = (lk, im) if lk is not None and im is not None else None
+    for name in rk.STAGES:
+        lk, im = getattr(row, f"{name}_likelihood"), getattr(row, f"{name}_impact")
+        out[name] = (lk, im) if lk is not None and im is not None else None
     return out
 
 
 def _apply_scores(row: Risk | RiskScore, scores: dict[str, Score]) -> None:
-    for stage, s in scores.items():
-        setattr(row, f"{stage}_likelihood", s[0] if s else None)
-        setattr(row, f"{stage}_impact", s[1] if s else None)
+    for name, s in scores.items():
+        setattr(row, f"{name}_likelihood", s[0] if s else None)
+        setattr(row, f"{name}_impact", s[1] if s else None)
 
 
 def _score_change(m: rk.Matrix, scores: dict[str, Score]) -> dict[str, Any]:
-    return {stage: ({"likelihood": s[0], "impact": s[1], "level": m.level(*s).name}
-                    if s else None) for stage, s in scores.items()}
+    return {name: ({"likelihood": s[0], "impact": s[1], "level": m.level(*s).name}
+                   if s else None) for name, s in scores.items()}
 
 
 def _append_score(tx: Tx, risk: Risk, matrix_row: RiskMatrix, m: rk.Matrix,
@@ -254,26 +264,49 @@ def treat_risk(store: Store, risk_id: str | int, treatment: str) -> dict[str, An
     return change
 
 
+class FieldInvalid(InvalidInput):
+    """An input refused, naming the form field at fault (`field`)."""
+
+    def __init__(self, message: str, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def check_acceptance(store: Store, label: str, *, approver: str | None,
+                     justification: str | None, expires: str | None) -> tuple[str, str, str]:
+    """(approver, justification, expiry) of an acceptance, checked: all three are needed and
+    the expiry is a date after today. The TUI form uses it before closing."""
+    try:
+        who = clean_text(approver or "", "the approver", MAX_SHORT, required=True)
+    except ValueError as exc:
+        raise FieldInvalid(f"cannot accept {label}: {exc}", "approver") from None
+    try:
+        why = clean_text(justification or "", "the justification", MAX_LONG, multiline=True,
+                         required=True)
+    except ValueError as exc:
+        raise FieldInvalid(f"cannot accept {label}: {exc}", "justification") from None
+    try:
+        until = parse_date(expires or "", "the acceptance expiry")
+    except ValueError as exc:
+        raise FieldInvalid(f"cannot accept {label}: {exc}", "expires") from None
+    if until <= today(store):
+        raise FieldInvalid(f"the acceptance expiry {until} must be after today "
+                           f"({today(store)})", "expires")
+    return who, why, until.isoformat()
+
+
 def accept_risk(store: Store, risk_id: str | int, *, approver: str, justification: str,
                 expires: str) -> dict[str, Any]:
     """Accept a risk: who approved it, why, and until when (a date after today)."""
     rid = _risk_id(risk_id)
-    try:
-        who = clean_text(approver or "", "the approver", MAX_SHORT, required=True)
-        why = clean_text(justification or "", "the justification", MAX_LONG, multiline=True,
-                         required=True)
-        until = parse_date(expires or "", "the acceptance expiry")
-    except ValueError as exc:
-        raise InvalidInput(f"cannot accept {rk.risk_label(rid)}: {exc}") from None
-    if until <= today(store):
-        raise InvalidInput(f"the acceptance expiry {until} must be after today "
-                           f"({today(store)})")
+    who, why, until = check_acceptance(store, rk.risk_label(rid), approver=approver,
+                                       justification=justification, expires=expires)
     with store.write() as tx:
         row = _row(tx.session, rid)
         change = {"treatment": {"from": row.treatment, "to": "accept"}, "accepted_by": who,
-                  "acceptance_justification": why, "acceptance_expires": until.isoformat()}
+                  "acceptance_justification": why, "acceptance_expires": until}
         row.treatment, row.accepted_by = "accept", who
-        row.acceptance_justification, row.acceptance_expires = why, until.isoformat()
+        row.acceptance_justification, row.acceptance_expires = why, until
         row.updated_at = tx.now
         tx.session.add(row)
         tx.record("risk.accept", "risk", rid, change)
@@ -341,118 +374,6 @@ def unlink_risk(store: Store, risk_id: str | int, *, control: str | None = None,
 
 
 # ----------------------------------------------------------------------- reading
-class StageScore(NamedTuple):
-    likelihood: int
-    impact: int
-    level: str
-    rank: int  # 0 = the lowest level
-    colour: str
-    high: bool
-
-    def as_dict(self, m: rk.Matrix) -> dict[str, Any]:
-        return {"likelihood": self.likelihood,
-                "likelihood_name": m.likelihood[self.likelihood - 1].name,
-                "impact": self.impact, "impact_name": m.impact[self.impact - 1].name,
-                "level": self.level, "colour": self.colour, "high": self.high}
-
-
-class RiskRow(NamedTuple):
-    """A risk as the register lists it, with its levels read off its matrix."""
-
-    id: int
-    title: str
-    category: str
-    system_id: int
-    system: str
-    owner: str
-    treatment: str
-    matrix_id: int
-    inherent: StageScore | None
-    current: StageScore | None
-    residual: StageScore | None
-    review_on: str | None
-    accepted_by: str | None
-    acceptance_expires: str | None
-    controls: tuple[str, ...]
-
-    @property
-    def label(self) -> str:
-        return rk.risk_label(self.id)
-
-    @property
-    def latest(self) -> StageScore | None:
-        """The most advanced stage scored: residual, else current, else inherent."""
-        return self.residual or self.current or self.inherent
-
-    def as_dict(self, matrices: dict[int, rk.Matrix]) -> dict[str, Any]:
-        m = matrices[self.matrix_id]
-        return {"id": self.label, "title": self.title, "category": self.category,
-                "system_id": rk.system_label(self.system_id), "system": self.system,
-                "owner": self.owner, "treatment": self.treatment, "matrix": m.ref,
-                **{s: (getattr(self, s).as_dict(m) if getattr(self, s) else None)
-                   for s in rk.STAGES},
-                "review_on": self.review_on, "accepted_by": self.accepted_by,
-                "acceptance_expires": self.acceptance_expires,
-                "controls": list(self.controls)}
-
-
-_LIST_SQL = """
-SELECT r.id, r.title, r.category, r.system_id, s.name, r.owner, r.treatment, r.matrix_id,
-       r.inherent_likelihood, r.inherent_impact, r.current_likelihood, r.current_impact,
-       r.residual_likelihood, r.residual_impact, r.review_on, r.accepted_by,
-       r.acceptance_expires,
-       (SELECT group_concat(l.control_id, ' ') FROM risk_link l
-         WHERE l.risk_id = r.id AND l.control_id IS NOT NULL)
-FROM risk r JOIN ai_system s ON s.id = r.system_id
-"""
-
-
-def stage(m: rk.Matrix, lk: int | None, im: int | None) -> StageScore | None:
-    if lk is None or im is None:
-        return None
-    level = m.level(lk, im)
-    return StageScore(lk, im, level.name, m.rank(lk, im), level.colour, level.high)
-
-
-def list_risks(store: Store, *, system: str | None = None, treatment: str | None = None,
-               category: str | None = None) -> list[RiskRow]:
-    """The register, highest latest level first (then newest)."""
-    from app.services.snapshot import _fetch, _reading
-    from app.services.systems import find_system
-
-    sql, params = _LIST_SQL, []
-    where = []
-    if system is not None:
-        with store.read() as s:
-            where.append("r.system_id = ?")
-            params.append(find_system(s, system).id)
-    if treatment is not None:
-        try:
-            where.append("r.treatment = ?")
-            params.append(rk.choose(treatment, rk.TREATMENTS, "treatment"))
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from None
-    if category is not None:
-        try:
-            where.append("r.category = ?")
-            params.append(rk.choose(category, rk.CATEGORIES, "category"))
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from None
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    matrices = matrices_by_id(store)
-    with _reading(store) as dbapi:
-        rows = _fetch(dbapi, sql, params)
-    out = []
-    for r in rows:
-        m = matrices[r[7]]
-        out.append(RiskRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7],
-                           stage(m, r[8], r[9]), stage(m, r[10], r[11]), stage(m, r[12], r[13]),
-                           r[14], r[15], r[16], tuple((r[17] or "").split())))
-    out.sort(key=lambda x: (-(x.latest.rank if x.latest else -1), -x.id))
-    return out
-
-
 @dataclass(slots=True)
 class RiskDetail:
     risk: Risk

@@ -45,7 +45,7 @@ def check_system(**given: Any) -> dict[str, Any]:
     return out
 
 
-def _consistent(row: dict[str, Any]) -> None:
+def check_consistent(row: dict[str, Any]) -> None:
     """A tier needs its justification; an Annex III area belongs to high-risk systems."""
     if not row.get("tier_justification"):
         raise InvalidInput(f"the tier {row.get('tier')} needs a written justification "
@@ -55,11 +55,11 @@ def _consistent(row: dict[str, Any]) -> None:
                            f"{row.get('tier')}")
 
 
-def _system_id(text: str | int) -> int:
-    try:
-        return rk.parse_id(text, "AI")
-    except ValueError as exc:
-        raise NotFound(str(exc)) from None
+def _named(session: Any, name: str) -> AiSystem | None:
+    """The system called `name`, ignoring case (compared here: SQL LIKE would take '_' and
+    '%' in a name as wildcards, and folds ASCII letters only)."""
+    key = name.strip().casefold()
+    return next((r for r in session.exec(select(AiSystem)) if r.name.casefold() == key), None)
 
 
 def find_system(session: Any, ref: str | int) -> AiSystem:
@@ -67,10 +67,12 @@ def find_system(session: Any, ref: str | int) -> AiSystem:
     row = None
     if isinstance(ref, int) or str(ref).strip().upper().startswith("AI-") or \
             str(ref).strip().isdigit():
-        row = session.get(AiSystem, _system_id(ref))
-    if row is None:
-        row = session.exec(select(AiSystem).where(
-            col(AiSystem.name).ilike(str(ref).strip()))).first()
+        try:
+            row = session.get(AiSystem, rk.parse_id(ref, "AI"))
+        except ValueError:  # a name such as "AI-Assistant"
+            row = None
+    if row is None and not isinstance(ref, int):
+        row = _named(session, str(ref))
     if row is None:
         raise NotFound(f"no AI system {str(ref)!r} in the inventory (see `crosswalk system "
                        "list`)")
@@ -83,10 +85,9 @@ def add_system(store: Store, *, name: str, tier: str, tier_justification: str,
     fields = check_system(name=name, tier=tier, tier_justification=tier_justification,
                           operator_role=operator_role, purpose=purpose, owner=owner,
                           lifecycle=lifecycle, annex_iii_area=annex_iii_area)
-    _consistent(fields)
+    check_consistent(fields)
     with store.write() as tx:
-        if tx.session.exec(select(AiSystem).where(
-                col(AiSystem.name).ilike(fields["name"]))).first() is not None:
+        if _named(tx.session, fields["name"]) is not None:
             raise InvalidInput(f"an AI system named {fields['name']!r} is already in the "
                                "inventory")
         row = AiSystem(**fields, created_at=tx.now, created_by=store.actor, updated_at=tx.now)
@@ -106,7 +107,11 @@ def update_system(store: Store, ref: str | int, **changes: Any
     with store.write() as tx:
         row = find_system(tx.session, ref)
         after = row.model_dump() | wanted
-        _consistent(after)
+        check_consistent(after)
+        other = _named(tx.session, wanted["name"]) if "name" in wanted else None
+        if other is not None and other.id != row.id:
+            raise InvalidInput(f"an AI system named {other.name!r} is already in the "
+                               "inventory")
         change = {f: {"from": getattr(row, f), "to": v} for f, v in wanted.items()
                   if getattr(row, f) != v}
         if change:

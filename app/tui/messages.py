@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,12 @@ from app.services.evidence_status import EvidenceRow
 from app.services.imports import ImportPlan
 from app.services.mapping_import import MappingImportPlan
 from app.services.matrix import Matrix
+from app.services.risk_checks import Heatmap
+from app.services.risk_matrices import MatrixView
+from app.services.risks import RiskDetail, RiskRow
+from app.services.systems import SystemDetail
 from app.services.versions import VersionDiff
+from app.store.models import AiSystem
 
 
 @dataclass
@@ -185,3 +191,70 @@ class EvidenceFailed(Message):
     title: str
     error: str
     draft: object | None = None
+
+
+# ---------------------------------------------------------------- risk register (issue 7)
+@dataclass
+class RisksLoaded(Message):
+    """The register (read in a worker); `head` is the audit sequence it was read at."""
+
+    rows: list[RiskRow]
+    today: str
+    head: int | None = None
+
+
+@dataclass
+class RiskMapsLoaded(Message):
+    """What the Risks screen shows once its rows are up: the heat maps of the three stages,
+    and the systems and matrices its filters and forms offer (read in the same worker)."""
+
+    maps: dict[str, Heatmap]  # by stage
+    systems: list[AiSystem]
+    matrices: list[MatrixView]
+
+
+@dataclass
+class RiskDetailLoaded(Message):
+    detail: RiskDetail
+
+
+@dataclass
+class SystemsLoaded(Message):
+    """The inventory with each system's number of risks (read in a worker)."""
+
+    systems: list[AiSystem]
+    risks: dict[int, int]
+    head: int | None = None
+
+
+@dataclass
+class SystemDetailLoaded(Message):
+    detail: SystemDetail
+
+
+@dataclass
+class RegisterChanged(Message):
+    """A write to the register or the inventory finished: say `summary`, show `target`
+    (a risk or system id)."""
+
+    summary: str
+    target: int | None = None
+    title: str = "Risks"
+
+
+@dataclass
+class RegisterFailed(Message):
+    """A write failed and nothing was written; `reopen` gives the user their form back."""
+
+    title: str
+    error: str
+    reopen: Callable[[], object] | None = None
+
+
+@dataclass
+class RisksSummaryLoaded(Message):
+    """The Dashboard's risk box: the highest risks, the overdue reviews, the count."""
+
+    top: list[RiskRow]
+    overdue: list[RiskRow]
+    total: int

@@ -12,6 +12,8 @@ from app.tui.screens.dashboard import DashboardScreen
 from app.tui.screens.evidence import EvidenceScreen
 from app.tui.screens.mapping import MappingScreen
 from app.tui.screens.regulations import RegulationsScreen
+from app.tui.screens.risks import RisksScreen
+from app.tui.screens.systems import SystemsScreen
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,4 +38,8 @@ SECTIONS: tuple[Section, ...] = (
             "The clause × control matrix: map, review, find gaps, see a control's clauses"),
     Section("evidence", "Evidence", "6", EvidenceScreen,
             "Evidence with status and expiry: attach, version, link, test, export"),
+    Section("systems", "Systems", "7", SystemsScreen,
+            "The AI system inventory: tier, role, models, risks and history"),
+    Section("risks", "Risks", "8", RisksScreen,
+            "The risk register: levels, heat map, trends; score, treat, accept, link"),
 )

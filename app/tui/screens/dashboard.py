@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Static
 from app.domain.controls import SHORT_CATEGORIES
 from app.services.controls import list_controls
 from app.services.workspace import workspace_status
-from app.tui.messages import CoverageLoaded
+from app.tui.messages import CoverageLoaded, RisksSummaryLoaded
 from app.tui.screens.base import SectionScreen
 from app.tui.widgets.chain_status import ChainStatus
 from app.tui.widgets.status_cell import evidence_cell, status_cell
@@ -27,6 +27,15 @@ class EvidenceLoaded(Message):
     def __init__(self, summary: dict[str, Any]) -> None:
         super().__init__()
         self.summary = summary
+
+
+def risks_summary(store: Any, top: int = 5) -> RisksSummaryLoaded:
+    """The register's highest risks and overdue reviews (called in the Dashboard's worker)."""
+    from app.services.risk_checks import overdue_reviews
+    from app.services.risks import list_risks, today
+
+    rows = list_risks(store)  # highest latest level first
+    return RisksSummaryLoaded(rows[:top], overdue_reviews(rows, today(store)), len(rows))
 
 
 class DashboardScreen(SectionScreen):
@@ -46,12 +55,14 @@ class DashboardScreen(SectionScreen):
             yield Static(id="ws-info")
             yield Static(id="dash-coverage")
             yield Static(id="dash-evidence")
+            yield Static(id="dash-risks")
             yield DataTable(id="dash-controls", cursor_type="row")
             yield ChainStatus(self.store, id="dash-chain")
 
     def on_mount(self) -> None:
         self.query_one("#dash-coverage").border_title = "Coverage of the obligations"
         self.query_one("#dash-evidence").border_title = "Evidence"
+        self.query_one("#dash-risks").border_title = "Risks"
         self.query_one(ChainStatus).verify()
 
     def build_columns(self) -> None:
@@ -114,6 +125,7 @@ class DashboardScreen(SectionScreen):
         drafts = sum(1 for m in snap.mappings if m.review_status == "draft")
         self.post_message(CoverageLoaded(coverage(snap), drafts))
         self.post_message(EvidenceLoaded(summary(self.store)))
+        self.post_message(risks_summary(self.store))
 
     def on_evidence_loaded(self, message: EvidenceLoaded) -> None:
         """Evidence by status, and each control's evidence status in the table."""
@@ -136,6 +148,34 @@ class DashboardScreen(SectionScreen):
         if s["expired"]:
             lines.append(f"[$error]relying on expired evidence[/]: {', '.join(s['expired'])}")
         self.query_one("#dash-evidence", Static).update("\n".join(lines))
+
+    def on_risks_summary_loaded(self, message: RisksSummaryLoaded) -> None:
+        """The five highest risks (latest level) with owner and treatment; overdue reviews."""
+        from app.tui.screens.risks import level_markup
+
+        if not message.total:
+            self.query_one("#dash-risks", Static).update(
+                "[dim]no risks yet: add AI systems on 7 Systems and their risks on 8 Risks[/]")
+            return
+        high = sum(1 for r in message.top if r.latest is not None and r.latest.high)
+        late = len(message.overdue)
+        lines = [f"[b]{message.total:,}[/] risks · the highest {len(message.top)}"
+                 + (f" ({high} high)" if high else "") + " · "
+                 + (f"[$error]{late:,} review{'s' if late != 1 else ''} overdue[/]" if late
+                    else "no review overdue")]
+        title = 24 if self.narrow else 46
+        width = max(len(r.latest.level) if r.latest else 8 for r in message.top)
+        for r in message.top:
+            text = " ".join(r.title.split())
+            text = text if len(text) <= title else text[:title - 1] + "…"
+            who = f"{escape(r.owner) or 'no owner'} · {r.treatment}"
+            lines.append(f"{r.label:<7} {level_markup(r.latest, width)} {escape(text)} "
+                         f"[dim]{who}[/]")
+        if message.overdue:
+            shown = ", ".join(f"{r.label} (due {r.review_on})" for r in message.overdue[:6])
+            more = f" and {len(message.overdue) - 6:,} more" if len(message.overdue) > 6 else ""
+            lines.append(f"[$error]review overdue[/]: {shown}{more}")
+        self.query_one("#dash-risks", Static).update("\n".join(lines))
 
     def on_coverage_loaded(self, message: CoverageLoaded) -> None:
         """Coverage bars per regulation (full, partial, none), gaps, unreviewed mappings."""
