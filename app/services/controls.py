@@ -75,18 +75,7 @@ def update_control(
         row = tx.session.get(Control, cid)
         if row is None:
             raise NotFound(f"control {cid} is missing from workspace {store.path}")
-        change = {
-            field: {"from": getattr(row, field), "to": value}
-            for field, value in wanted.items()
-            if getattr(row, field) != value
-        }
-        if change:
-            for field, value in wanted.items():
-                setattr(row, field, value)
-            row.updated_at = tx.now
-            row.updated_by = store.actor
-            tx.session.add(row)
-            tx.record("control.update", "control", cid, change)
+        change = tx.update(row, wanted, "control.update", "control", cid)
     return row, change
 
 

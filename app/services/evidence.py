@@ -54,13 +54,7 @@ def set_expiring_days(store: Store, days: int | str) -> dict[str, Any]:
         raise InvalidInput(str(exc)) from None
     with store.write() as tx:
         row = tx.session.exec(select(Workspace)).one()
-        if row.expiring_days == value:
-            return {}
-        change = {"expiring_days": {"from": row.expiring_days, "to": value}}
-        row.expiring_days = value
-        tx.session.add(row)
-        tx.record("workspace.update", "workspace", row.id, change)
-    return change
+        return tx.update(row, {"expiring_days": value}, "workspace.update", "workspace", row.id)
 
 
 # ----------------------------------------------------------------------- checking input
@@ -432,14 +426,7 @@ def update_evidence(store: Store, evidence_id: str | int, **changes: str | None
                            "classification or source system")
     with store.write() as tx:
         row = _row(tx.session, eid)
-        change = {f: {"from": getattr(row, f), "to": v} for f, v in wanted.items()
-                  if getattr(row, f) != v}
-        if change:
-            for f, v in wanted.items():
-                setattr(row, f, v)
-            row.updated_at = tx.now
-            tx.session.add(row)
-            tx.record("evidence.update", "evidence", eid, change)
+        change = tx.update(row, wanted, "evidence.update", "evidence", eid)
     return row, change
 
 

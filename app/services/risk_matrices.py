@@ -139,14 +139,13 @@ def list_matrices(store: Store) -> list[MatrixView]:
 
 
 def get_matrix(store: Store, ref: str) -> MatrixView:
+    """``5x5`` (its latest version) or ``5x5@1``."""
     code, version = _split_ref(ref)
-    for view in list_matrices(store):
-        if view.matrix.code == code and version in (None, view.matrix.version):
-            if version is None and any(v.matrix.code == code and v.matrix.version >
-                                       view.matrix.version for v in list_matrices(store)):
-                continue
-            return view
-    raise NotFound(f"no risk matrix {ref!r}")
+    found = [v for v in list_matrices(store)
+             if v.matrix.code == code and version in (None, v.matrix.version)]
+    if not found:
+        raise NotFound(f"no risk matrix {ref!r}")
+    return max(found, key=lambda v: v.matrix.version)
 
 
 def matrices_by_id(source: Store | Reader) -> dict[int, Matrix]:

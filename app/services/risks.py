@@ -327,14 +327,7 @@ def update_risk(store: Store, risk_id: str | int, **changes: Any
         row = _row(tx.session, rid)
         if system is not None:
             wanted["system_id"] = find_system(tx.session, system).id
-        change = {f: {"from": getattr(row, f), "to": v} for f, v in wanted.items()
-                  if getattr(row, f) != v}
-        if change:
-            for f, v in wanted.items():
-                setattr(row, f, v)
-            row.updated_at = tx.now
-            tx.session.add(row)
-            tx.record("risk.update", "risk", rid, change)
+        change = tx.update(row, wanted, "risk.update", "risk", rid)
     return row, change
 
 

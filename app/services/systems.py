@@ -112,14 +112,7 @@ def update_system(store: Store, ref: str | int, **changes: Any
         if other is not None and other.id != row.id:
             raise InvalidInput(f"an AI system named {other.name!r} is already in the "
                                "inventory")
-        change = {f: {"from": getattr(row, f), "to": v} for f, v in wanted.items()
-                  if getattr(row, f) != v}
-        if change:
-            for f, v in wanted.items():
-                setattr(row, f, v)
-            row.updated_at = tx.now
-            tx.session.add(row)
-            tx.record("ai_system.update", "ai_system", row.id or 0, change)
+        change = tx.update(row, wanted, "ai_system.update", "ai_system", row.id or 0)
     return row, change
 
 
@@ -152,14 +145,7 @@ def set_model_version(store: Store, system: str | int, version: str, *,
             return row, change
         wanted = {k: v for k, v in (("approval_status", status), ("limitations", limits))
                   if v is not None}
-        change = {f: {"from": getattr(row, f), "to": v} for f, v in wanted.items()
-                  if getattr(row, f) != v}
-        if change:
-            for f, v in wanted.items():
-                setattr(row, f, v)
-            row.updated_at = tx.now
-            tx.session.add(row)
-            tx.record("model_version.update", "model_version", row.id or 0, change)
+        change = tx.update(row, wanted, "model_version.update", "model_version", row.id or 0)
     return row, change
 
 

@@ -246,7 +246,19 @@ class RiskMatrix(SQLModel, table=True):
     created_by: str
 
 
-class Risk(SQLModel, table=True):
+class StageScores(SQLModel):
+    """Likelihood and impact (1-based positions on the matrix's scales) at the three stages;
+    a stage not scored has both None."""
+
+    inherent_likelihood: int | None = None
+    inherent_impact: int | None = None
+    current_likelihood: int | None = None
+    current_impact: int | None = None
+    residual_likelihood: int | None = None
+    residual_impact: int | None = None
+
+
+class Risk(StageScores, table=True):
     """A risk of an AI system (shown as ``RK-<id>``) with its latest scores; every score is
     also appended to `risk_score`, which is its history."""
 
@@ -262,12 +274,6 @@ class Risk(SQLModel, table=True):
     system_id: int = Field(foreign_key="ai_system.id")
     owner: str = ""
     matrix_id: int = Field(foreign_key="risk_matrix.id")
-    inherent_likelihood: int | None = None
-    inherent_impact: int | None = None
-    current_likelihood: int | None = None
-    current_impact: int | None = None
-    residual_likelihood: int | None = None
-    residual_impact: int | None = None
     knowledge: str = "medium"
     knowledge_justification: str = ""
     treatment: str = "open"
@@ -281,7 +287,7 @@ class Risk(SQLModel, table=True):
     updated_at: str
 
 
-class RiskScore(SQLModel, table=True):
+class RiskScore(StageScores, table=True):
     """One assessment of a risk on one matrix version. Append-only: the risk's trend."""
 
     __tablename__ = "risk_score"
@@ -290,12 +296,6 @@ class RiskScore(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     risk_id: int = Field(foreign_key="risk.id")
     matrix_id: int = Field(foreign_key="risk_matrix.id")
-    inherent_likelihood: int | None = None
-    inherent_impact: int | None = None
-    current_likelihood: int | None = None
-    current_impact: int | None = None
-    residual_likelihood: int | None = None
-    residual_impact: int | None = None
     note: str = ""
     scored_at: str
     scored_by: str

@@ -99,6 +99,24 @@ class Tx:
         for entity_id, change in items:
             self._append(action, entity, str(entity_id), change, digests.get(str(entity_id)))
 
+    def update(self, row: Any, wanted: dict[str, Any], action: str, entity: str,
+               entity_id: str | int) -> dict[str, Any]:
+        """Set the fields of `row` that `wanted` changes, stamp `updated_at` (and
+        `updated_by`) where the row has them, and record one event whose change is
+        ``{field: {"from": old, "to": new}}``. Nothing changes: nothing is written, `{}`."""
+        change = {f: {"from": getattr(row, f), "to": v} for f, v in wanted.items()
+                  if getattr(row, f) != v}
+        if change:
+            for f in change:
+                setattr(row, f, wanted[f])
+            if hasattr(row, "updated_at"):
+                row.updated_at = self.now
+            if hasattr(row, "updated_by"):
+                row.updated_by = self.store.actor
+            self.session.add(row)
+            self.record(action, entity, entity_id, change)
+        return change
+
     def _write_events(self) -> None:
         if self._events:
             self.session.connection().exec_driver_sql(_INSERT_EVENT, self._events)
