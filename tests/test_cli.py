@@ -947,7 +947,8 @@ def test_exe_help_lists_every_command(crosswalk_exe: Exe) -> None:
                            "demo", "regulations", "clauses", "clause", "import", "diff",
                            "map", "unmap", "review", "mappings", "coverage", "gaps",
                            "overlap", "impact", "mapping-check", "export", "evidence",
-                           "test", "system", "risk", "risks", "matrix"}
+                           "test", "system", "risk", "risks", "matrix", "clocks",
+                           "playbooks", "playbook"}
     for option in ("--workspace", "--actor", "--debug", "--version"):
         assert option in r.out
 
