@@ -475,3 +475,16 @@ class TestRisks:
         """The Dashboard's risk box: the five highest risks and the overdue review."""
         assert snap_compare(risk_app("risks-dashboard"), run_before=script(),
                             terminal_size=(120, 36))
+
+
+class TestPlaybooks:
+    @SIZES
+    def test_screen(self, snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
+        """The shipped playbooks and the highlighted one's detection, steps, escalation and
+        clocks."""
+        assert snap_compare(app_for(tmp_path), run_before=script("9"), terminal_size=size)
+
+    def test_data_leakage_clocks(self, snap_compare, tmp_path: Path) -> None:
+        """Down to the data-leakage playbook: GDPR and HIPAA clocks with their bases."""
+        assert snap_compare(app_for(tmp_path), run_before=script("9", "down"),
+                            terminal_size=(120, 48))

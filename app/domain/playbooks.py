@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 SCENARIOS = ("drift", "data-poisoning", "model-tampering-or-theft", "data-leakage",
@@ -162,6 +163,7 @@ def parse_playbook(data: Any, where: str = "the playbook") -> Playbook:
         tuple(steps), tuple(escalation), clocks, roles)
 
 
+@cache
 def bundled_playbooks() -> tuple[Playbook, ...]:
     """The playbooks shipped with Crosswalk (`app/playbooks/*.yaml`, clocks.yaml aside)."""
     from importlib import resources

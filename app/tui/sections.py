@@ -11,6 +11,7 @@ from app.tui.screens.controls import ControlsScreen
 from app.tui.screens.dashboard import DashboardScreen
 from app.tui.screens.evidence import EvidenceScreen
 from app.tui.screens.mapping import MappingScreen
+from app.tui.screens.playbooks import PlaybooksScreen
 from app.tui.screens.regulations import RegulationsScreen
 from app.tui.screens.risks import RisksScreen
 from app.tui.screens.systems import SystemsScreen
@@ -42,4 +43,6 @@ SECTIONS: tuple[Section, ...] = (
             "The AI system inventory: tier, role, models, risks and history"),
     Section("risks", "Risks", "8", RisksScreen,
             "The risk register: levels, heat map, trends; score, treat, accept, link"),
+    Section("playbooks", "Playbooks", "9", PlaybooksScreen,
+            "Incident playbooks: detection, steps, escalation and regulatory clocks"),
 )
