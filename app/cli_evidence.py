@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from app.cli import Context, cli, emit_json, pass_ctx, table
+from app.domain.text import ellipsis
 
 PROVENANCE = ("collected_at", "collected_by", "period_from", "period_to", "valid_until", "note")
 
@@ -239,13 +240,10 @@ def evidence_list(c: Context, status: str | None, control: str | None, as_json: 
     if not rows:
         click.echo("no evidence")
         return
-    click.echo(table([(r.label, r.status, _trim(shown(r.title), 40), r.kind, str(r.version),
+    click.echo(table([(r.label, r.status, ellipsis(shown(r.title), 40), r.kind, str(r.version),
                        r.valid_until or "—", " ".join(r.controls) or "—") for r in rows],
                      ("ID", "STATUS", "TITLE", "KIND", "V", "VALID UNTIL", "CONTROLS")))
 
-
-def _trim(text: str, width: int) -> str:
-    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 @evidence.command("show")
@@ -411,7 +409,7 @@ def test_list(c: Context, control: str | None, as_json: bool) -> None:
         click.echo("no control tests")
         return
     click.echo(table([(v.label, v.test.control_id, v.test.tested_on, v.test.procedure,
-                       v.test.result, _trim(shown(v.test.tester), 24),
+                       v.test.result, ellipsis(shown(v.test.tester), 24),
                        " ".join(v.evidence) or "—") for v in views],
                      ("ID", "CONTROL", "TESTED ON", "PROCEDURE", "RESULT", "TESTER",
                       "EVIDENCE")))

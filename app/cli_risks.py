@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from app.cli import Context, cli, emit_json, pass_ctx, table
+from app.domain.text import ellipsis
 
 JSON_ONE = "Print one JSON object."
 JSON_ARRAY = "Print one JSON array."
@@ -27,9 +28,6 @@ def _s(text: Any) -> str:
     value = "" if text is None else str(text)
     return shown(value) if value else "—"
 
-
-def _trim(text: str, width: int) -> str:
-    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def _abbrev(names: list[str]) -> dict[str, str]:
@@ -158,8 +156,8 @@ def system_list(c: Context, as_json: bool) -> None:
     if not rows:
         click.echo("no AI systems (add one with `crosswalk system add`)")
         return
-    click.echo(table([(system_label(r.id or 0), _trim(_s(r.name), 40), r.tier,
-                       r.operator_role, r.lifecycle, _trim(_s(r.owner), 24),
+    click.echo(table([(system_label(r.id or 0), ellipsis(_s(r.name), 40), r.tier,
+                       r.operator_role, r.lifecycle, ellipsis(_s(r.owner), 24),
                        str(counts.get(r.id, 0))) for r in rows],
                      ("ID", "NAME", "TIER", "ROLE", "LIFECYCLE", "OWNER", "RISKS")))
 
@@ -547,8 +545,8 @@ def risk_list(c: Context, system: str | None, treatment: str | None, category: s
     if not rows:
         click.echo("no risks")
         return
-    click.echo(table([(r.label, _level_text(r), _trim(_s(r.title), 40),
-                       _trim(_s(r.system), 24), r.treatment, _trim(_s(r.owner), 20),
+    click.echo(table([(r.label, _level_text(r), ellipsis(_s(r.title), 40),
+                       ellipsis(_s(r.system), 24), r.treatment, ellipsis(_s(r.owner), 20),
                        r.review_on or "—") for r in rows],
                      ("ID", "LEVEL", "TITLE", "SYSTEM", "TREATMENT", "OWNER", "REVIEW ON")))
 
@@ -686,7 +684,7 @@ def risks_check(c: Context, as_json: bool) -> None:
                 continue
             click.echo(f"{check}: {text} ({len(found)})")
             for f in found:
-                click.echo(f"  {f.risk:<7} {_trim(_s(f.title), 40)}  {_s(f.detail)}")
+                click.echo(f"  {f.risk:<7} {ellipsis(_s(f.title), 40)}  {_s(f.detail)}")
         risky = len({f.risk for f in report.findings})
         click.echo(f"{len(report.findings)} finding{'s' if len(report.findings) != 1 else ''} "
                    f"on {risky} of {report.risks} risks")

@@ -34,6 +34,11 @@ def clean_text(value: str, field: str, limit: int, *, multiline: bool = False,
     return value
 
 
+def ellipsis(text: str, width: int) -> str:
+    """`text` cut to `width` characters, the last one an ellipsis when it was longer."""
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def text_table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
     """A plain aligned text table (the last column is not padded)."""
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers) - 1)]

@@ -10,6 +10,7 @@ from typing import Any
 from sqlmodel import func, select
 
 from app.domain.chain import Problem, compare_states, walk_chain
+from app.domain.text import ellipsis
 from app.store import Store
 from app.store.models import AUDITED, AuditEvent
 from app.store.schema import expected_objects
@@ -166,11 +167,9 @@ def change_summary(change_json: str, width: int = 60) -> str:
         else:
             value = _short(value)
         parts.append(f"{key}: {value}")
-    text = "; ".join(parts)
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return ellipsis("; ".join(parts), width)
 
 
 def _short(value: Any, width: int = 24) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return ellipsis(" ".join(text.split()), width)

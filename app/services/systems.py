@@ -116,10 +116,10 @@ def update_system(store: Store, ref: str | int, **changes: Any
     return row, change
 
 
-def set_model_version(store: Store, system: str | int, version: str, *,
-                      approval_status: str | None = None, limitations: str | None = None
-                      ) -> tuple[ModelVersion, dict[str, Any]]:
-    """Add a model version to a system, or change its approval status or limitations."""
+def check_model_version(version: str, approval_status: str | None = None,
+                        limitations: str | None = None) -> tuple[str, str | None, str | None]:
+    """(version, approval status, limitations) checked; None where not given. The TUI form
+    uses it before closing."""
     try:
         ver = clean_text(version, "the model version", 80, required=True)
         status = rk.choose(approval_status, rk.MODEL_STATUSES, "approval status") \
@@ -128,6 +128,14 @@ def set_model_version(store: Store, system: str | int, version: str, *,
             if limitations is not None else None
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
+    return ver, status, limits
+
+
+def set_model_version(store: Store, system: str | int, version: str, *,
+                      approval_status: str | None = None, limitations: str | None = None
+                      ) -> tuple[ModelVersion, dict[str, Any]]:
+    """Add a model version to a system, or change its approval status or limitations."""
+    ver, status, limits = check_model_version(version, approval_status, limitations)
     with store.write() as tx:
         sys_row = find_system(tx.session, system)
         row = tx.session.exec(select(ModelVersion).where(

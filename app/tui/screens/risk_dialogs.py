@@ -191,18 +191,17 @@ class ModelVersionDialog(RegisterForm):
         self.query_one("#mv-version").focus()
 
     def action_save(self) -> None:
-        from app.domain.text import clean_text
+        from app.services.systems import check_model_version
 
         values = self.values({"version": "mv-version", "approval_status": "mv-status",
                               "limitations": "mv-limitations"})
         try:
-            version = clean_text(values["version"], "the model version", 80, required=True)
-            limitations = clean_text(values["limitations"], "the limitations", 5000,
-                                     multiline=True)
-        except ValueError as exc:
+            version, _, limitations = check_model_version(
+                values["version"], values["approval_status"], values["limitations"])
+        except CrosswalkError as exc:
             self.fail(str(exc), "mv-version")
             return
-        self.dismiss(ModelForm(values, version, values["approval_status"], limitations))
+        self.dismiss(ModelForm(values, version, values["approval_status"], limitations or ""))
 
 
 # --------------------------------------------------------------------------- scores
