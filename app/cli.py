@@ -203,11 +203,15 @@ def control() -> None:
 @pass_ctx
 def control_show(c: Context, control_id: str, as_json: bool) -> None:
     """Show a control: objective, guidance and the analyst's fields."""
+    from app.services.after_action import improvements_for
     from app.services.controls import control_dict, get_control
 
-    row = get_control(c.open(), control_id)
+    store = c.open()
+    row = get_control(store, control_id)
+    actions = improvements_for(store, control_id=row.id)
     if as_json:
-        emit_json(control_dict(row, detail=True))
+        emit_json(control_dict(row, detail=True) |
+                  {"improvements": [i.as_dict() for i in actions]})
         return
     click.echo(f"{row.id}  {row.name}")
     click.echo(f"category   {row.category}")
@@ -217,6 +221,11 @@ def control_show(c: Context, control_id: str, as_json: bool) -> None:
     for title, body in (("Objective", row.objective), ("Guidance", row.guidance),
                         ("Narrative", row.narrative or "—")):
         click.echo(f"\n{title}\n{body}")
+    if actions:
+        click.echo("\nActions from exercises")
+        for i in actions:
+            click.echo(f"  {i.label}  {i.status}  due {i.due_on}  {i.owner}: {i.action} "
+                       f"(EX-{i.exercise_id})")
 
 
 @control.command("set")
@@ -590,6 +599,7 @@ from app import (  # noqa: E402, F401
     cli_analysis,
     cli_clocks,
     cli_evidence,
+    cli_exercises,
     cli_mappings,
     cli_oscal,
     cli_playbooks,

@@ -6,6 +6,7 @@ subtrees) and on small synthetic workspaces built to exercise each rule.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -141,7 +142,13 @@ def test_overlap_and_impact_on_the_library(lib_ws: Path, cli: Any) -> None:
     related = {c["full_ref"]: c["control_ids"] for c in imp["related_clauses"]}
     assert related["HIPAA § 164.308(a)(4)(ii)(A)"] == ["SEC-1", "SEC-3"]
     assert not any(r.startswith("GDPR ") for r in related)  # other regulations only
-    assert imp["reachable"] == {}
+    # the playbooks whose steps exercise SEC-1…3 (shipped, not yet in the workspace)
+    assert imp["reachable"] == {"playbook": [
+        "playbook:data-leakage-through-a-model", "playbook:model-tampering-or-theft",
+        "playbook:training-data-poisoning"]}
+    # a playbook whose regulatory clock rests on the clause is reached from the clause itself
+    art33 = run_json(cli, lib_ws, "impact", "--clause", "GDPR Art. 33(1)", "--json")
+    assert "playbook:data-leakage-through-a-model" in art33["reachable"]["playbook"]
 
     text = cli("--workspace", str(lib_ws), "impact", "--clause", "GDPR Art. 32(1)(b)")
     assert text.code == 0
@@ -179,8 +186,17 @@ def test_export_graph(lib_ws: Path, cli: Any, tmp_path: Path) -> None:
                 str(out))
     assert r.code == 0, r.err
     g = nx.read_graphml(out)
-    assert g.number_of_nodes() == 3 + clauses + 12
-    assert g.number_of_edges() == clauses + mappings  # one `contains` per clause
+    playbooks = [n for n, k in g.nodes(data="kind") if k == "playbook"]
+    assert len(playbooks) == 5  # the shipped playbooks join the graph
+    assert g.number_of_nodes() == 3 + clauses + 12 + 5
+    by_kind = Counter(k for _, _, k in g.edges(data="kind"))
+    assert by_kind["contains"] == clauses and by_kind["maps-to"] == mappings
+    assert set(by_kind) == {"contains", "maps-to", "exercises", "clock-basis"}
+    leak = "playbook:data-leakage-through-a-model"
+    assert g.edges[leak, "control:SEC-1"]["kind"] == "exercises"
+    art33 = query(lib_ws, "SELECT c.id FROM clause c JOIN regulation r ON r.id = "
+                          "c.regulation_id WHERE r.code = 'GDPR' AND c.ref = 'Art. 33(1)'")
+    assert g.edges[leak, f"clause:{art33[0][0]}"]["label"] == "gdpr-33"
     a = g.nodes["control:SEC-1"]
     assert (a["kind"], a["name"]) == ("control", "Secure data handling and access control")
     assert g.nodes["regulation:GDPR@2016-04-27"]["kind"] == "regulation"
@@ -201,8 +217,10 @@ def test_export_graph(lib_ws: Path, cli: Any, tmp_path: Path) -> None:
     data = json.loads(out_json.read_text("utf-8"))
     assert set(data) == {"directed", "multigraph", "graph", "nodes", "edges"}
     assert data["directed"] is True
-    assert {n["kind"] for n in data["nodes"]} == {"regulation", "clause", "control"}
-    assert {e["kind"] for e in data["edges"]} == {"contains", "maps-to"}
+    assert {n["kind"] for n in data["nodes"]} == {"regulation", "clause", "control",
+                                                  "playbook"}
+    assert {e["kind"] for e in data["edges"]} == {"contains", "maps-to", "exercises",
+                                                  "clock-basis"}
     back = nx.node_link_graph(data, edges="edges")
     assert back.number_of_edges() == g.number_of_edges()
 

@@ -217,7 +217,7 @@ def test_the_document_has_the_cacao_shape() -> None:
     assert doc["name"] == "Credit model drift"
     assert doc["created_by"] == CROSSWALK_IDENTITY
     assert doc["created"] == doc["modified"] == CREATED
-    assert doc["labels"] == ["crosswalk", "drift"]
+    assert doc["labels"] == ["crosswalk", "drift", "crosswalk-id:model-drift"]
     assert doc["playbook_types"] == ["investigation", "mitigation", "notification"]
     assert "Detection criteria:\n- PSI above 0.2 on two features" in doc["description"]
     chain = _chain(doc)

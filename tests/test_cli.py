@@ -41,7 +41,8 @@ STATUS_KEYS = {"workspace", "name", "workspace_id", "created_at", "schema_versio
 COUNT_KEYS = {"controls", "regulations", "clauses", "mappings", "evidence", "control_tests",
               "audit_events"}
 CONTROL_KEYS = {"id", "name", "category", "status", "owner"}
-DETAIL_KEYS = CONTROL_KEYS | {"objective", "guidance", "narrative", "updated_at", "updated_by"}
+DETAIL_KEYS = CONTROL_KEYS | {"objective", "guidance", "narrative", "updated_at", "updated_by",
+                              "improvements"}
 EVENT_KEYS = {"seq", "at", "actor", "action", "entity", "entity_id", "change", "state_digest",
               "prev_hash", "hash"}
 VERIFY_KEYS = {"intact", "events", "head_seq", "head", "rows_checked", "files_checked",
@@ -754,6 +755,9 @@ def test_demo_creates_default_demo_workspace(cli: Cli) -> None:
     # risks: 4 systems, 3 model versions, the 5x5 matrix, 8 risks with their first scores and
     # 8 links; then 6 treatments, 2 acceptances, 6 re-scores (2 events each), 2 more links
     demo_work += 4 + 3 + 1 + 8 + 8 + 8 + 6 + 2 + 6 * 2 + 2
+    # the exercise: its playbook brought in, created, started, 10 log entries, closed,
+    # 5 objectives rated, 3 improvement items
+    demo_work += 1 + 1 + 1 + 10 + 1 + 5 + 3
     assert c["audit_events"] == SEED_EVENTS + library + demo_work
     controls = json.loads(cli("-w", str(path), "controls", "--json").out)
     assert all(c["owner"] for c in controls)
@@ -948,7 +952,7 @@ def test_exe_help_lists_every_command(crosswalk_exe: Exe) -> None:
                            "map", "unmap", "review", "mappings", "coverage", "gaps",
                            "overlap", "impact", "mapping-check", "export", "evidence",
                            "test", "system", "risk", "risks", "matrix", "clocks",
-                           "playbooks", "playbook"}
+                           "playbooks", "playbook", "exercise"}
     for option in ("--workspace", "--actor", "--debug", "--version"):
         assert option in r.out
 

@@ -480,11 +480,39 @@ class TestRisks:
 class TestPlaybooks:
     @SIZES
     def test_screen(self, snap_compare, tmp_path: Path, size: tuple[int, int]) -> None:
-        """The shipped playbooks and the highlighted one's detection, steps, escalation and
-        clocks."""
+        """The playbooks with their origin, the highlighted one's steps, and the highlighted
+        step and the playbook in the detail."""
         assert snap_compare(app_for(tmp_path), run_before=script("9"), terminal_size=size)
 
     def test_data_leakage_clocks(self, snap_compare, tmp_path: Path) -> None:
-        """Down to the data-leakage playbook: GDPR and HIPAA clocks with their bases."""
-        assert snap_compare(app_for(tmp_path), run_before=script("9", "down"),
+        """Down to the data-leakage playbook, its detail scrolled to the end: GDPR and HIPAA
+        clocks with their bases."""
+        assert snap_compare(app_for(tmp_path), run_before=script("9", "down", "down",
+                                                                 self.scroll_detail_end),
                             terminal_size=(120, 48))
+
+    def test_step_dialog_80x24(self, snap_compare, tmp_path: Path) -> None:
+        """`e` on step 2: the step form (name, owner, CSF function, minutes, controls,
+        description)."""
+        assert snap_compare(app_for(tmp_path), run_before=script("9", "enter", "down", "e"),
+                            terminal_size=(80, 24))
+
+    def test_step_refused_80x24(self, snap_compare, tmp_path: Path) -> None:
+        """A duplicate step name: the form stays open with the error and what was typed."""
+        assert snap_compare(app_for(tmp_path),
+                            run_before=script("9", "enter", "down", "e", self.duplicate_step_name,
+                                              "ctrl+s"),
+                            terminal_size=(80, 24))
+
+    def test_remove_step_asks_80x24(self, snap_compare, tmp_path: Path) -> None:
+        """`delete` on a step: the question before it is removed."""
+        assert snap_compare(app_for(tmp_path), run_before=script("9", "delete"),
+                            terminal_size=(80, 24))
+
+    @staticmethod
+    def scroll_detail_end(screen: Screen[object]) -> None:
+        screen.query_one("#pb-detail").scroll_end(animate=False, immediate=True)
+
+    @staticmethod
+    def duplicate_step_name(screen: Screen[object]) -> None:
+        screen.query_one("#st-name", Input).value = "Triage the drift alert"

@@ -35,3 +35,18 @@ class SteppingClock:
         now = self._next
         self._next = now + self._step
         return now
+
+
+class ManualClock:
+    """A clock that stands still until told to move (`advance`, `set`): drives an exercise
+    headless, second by second, in tests and benchmarks."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start if start.tzinfo else start.replace(tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> datetime:
+        self.now += timedelta(seconds=seconds)
+        return self.now

@@ -217,13 +217,18 @@ def choose(value: str, choices: tuple[str, ...], what: str) -> str:
     raise ValueError(f"invalid {what} {value!r}; choose one of: {', '.join(choices)}")
 
 
+_ID_NAMES = {"RK": "a risk", "AI": "an AI system", "EX": "an exercise",
+             "IM": "an improvement item"}
+
+
 def parse_id(text: str | int, prefix: str) -> int:
-    """``RK-3``, ``rk3`` or ``3`` → 3 (prefix ``RK`` for risks, ``AI`` for systems)."""
+    """``RK-3``, ``rk3`` or ``3`` → 3 (prefix ``RK`` for risks, ``AI`` for systems, ``EX``
+    for exercises, ``IM`` for improvement items)."""
     if isinstance(text, int):
         return text
     m = re.fullmatch(r"\s*(?:([A-Za-z]{2})-?)?0*(\d{1,9})\s*", str(text))
     if m is None or (m.group(1) and m.group(1).upper() != prefix) or int(m.group(2)) == 0:
-        what = "a risk" if prefix == "RK" else "an AI system"
+        what = _ID_NAMES.get(prefix, "an id")
         raise ValueError(f"{text!r} is not {what} id (like {prefix}-3)")
     return int(m.group(2))
 

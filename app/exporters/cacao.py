@@ -5,9 +5,11 @@
 description, run by the step's owner role), then an ``end`` step, chained with
 ``on_completion``. Every role (step owners and escalation roles) becomes a ``group`` agent;
 an escalation role's contact goes into the agent's ``contact.contact_details`` and when to call
-them into its description. The regulatory clocks become playbook ``external_references``
-(name: the clock's title; description: the legal basis and the period; ``external_id``: the
-clock id).
+them into its description, one numbered line each ("Escalation 2: <when> (contact: <x>)", the
+number being the entry's place in the escalation path). The regulatory clocks become playbook
+``external_references`` (name: the clock's title; description: the legal basis and the period;
+``external_id``: the clock id). The labels are ``crosswalk``, the scenario and
+``crosswalk-id:<slug>``, so `app.importers.cacao` gets the same playbook back.
 
 Where our extra data goes. The official schemas close every object with
 ``unevaluatedProperties: false``, so a custom property on a step (``csf_function`` …) is
@@ -51,6 +53,7 @@ SEVERITY_SCORES = {"low": 25, "medium": 50, "high": 75, "critical": 100}
 CSF_VARIABLE = "__csf_function__"
 MINUTES_VARIABLE = "__expected_minutes__"
 CONTROL_SOURCE = "Crosswalk control catalogue"
+ID_LABEL = "crosswalk-id:"  # + the playbook's slug, so an import gets the same id back
 
 # playbook-type-ov values per scenario, in the vocabulary's own order
 _TYPE_ORDER = ("attack", "detection", "engagement", "investigation", "mitigation",
@@ -97,8 +100,9 @@ def playbook_to_cacao(pb: Playbook, *, created: str, created_by: str = CROSSWALK
         lines = []
         if owns:
             lines.append("Owns: " + "; ".join(owns) + ".")
-        lines += [f"Escalation: {e.when}" + (f" (contact: {e.contact})" if e.contact else "")
-                  for e in contacts]
+        # numbered: the escalation order lives nowhere else once the agents are keyed by id
+        lines += [f"Escalation {n}: {e.when}" + (f" (contact: {e.contact})" if e.contact else "")
+                  for n, e in enumerate(pb.escalation, start=1) if e.role == role]
         if lines:
             agent["description"] = "\n".join(lines)
         details = "; ".join(dict.fromkeys(e.contact for e in contacts if e.contact))
@@ -147,7 +151,7 @@ def playbook_to_cacao(pb: Playbook, *, created: str, created_by: str = CROSSWALK
         "name": pb.title, "description": _description(pb),
         "playbook_types": playbook_types(pb),
         "severity": SEVERITY_SCORES[pb.severity],
-        "labels": list(dict.fromkeys(["crosswalk", pb.scenario])),
+        "labels": list(dict.fromkeys(["crosswalk", pb.scenario, f"{ID_LABEL}{pb.id}"])),
         "created_by": created_by, "created": created, "modified": modified,
         "workflow_start": start_id, "workflow": workflow, "agent_definitions": agents}
     if all_refs:

@@ -8,6 +8,7 @@ from pathlib import Path
 from app.errors import WorkspaceError
 from app.services.controls import update_control
 from app.services.demo_evidence import create_demo_evidence
+from app.services.demo_exercise import create_demo_exercise
 from app.services.demo_risks import StoryClock, create_demo_systems_and_risks
 from app.services.mappings import add_mapping, review_mapping, update_mapping
 from app.services.risks import link_risk
@@ -104,6 +105,8 @@ def create_demo(path: Path, *, actor: str, reset: bool = False) -> Store:
         update_control(store, control_id, owner=owner, status=status, narrative=narrative)
     _demo_mappings(store)
     create_demo_systems_and_risks(store, clock)
+    clock.set(30)  # the drift tabletop, a month ago
+    create_demo_exercise(store, clock)
     clock.set(1 / 24)  # the evidence was gathered over the past year, attached an hour ago
     create_demo_evidence(store)
     link_risk(store, "RK-2", evidence=["EV-3"])

@@ -28,6 +28,11 @@ class StoryClock:
     def release(self) -> None:
         self._at = None
 
+    def advance(self, seconds: float) -> None:
+        """Move the set moment on (an exercise's wall-clock time passing)."""
+        assert self._at is not None
+        self._at += timedelta(seconds=seconds)
+
     def __call__(self) -> datetime:
         if self._at is None:
             return datetime.now(UTC)

@@ -10,13 +10,19 @@
   expired, missing or none);
 - ``evidence:7`` — evidence_id (``EV-7``), title, kind, status, valid_until, version;
 - ``risk:3`` — risk_id (``RK-3``), title, system, treatment, level (the latest stage's),
-  stage, high.
+  stage, high;
+- ``playbook:model-drift`` — playbook_id, title, severity, scenario, origin, steps;
+- ``exercise:2`` — exercise_id (``EX-2``), title, status, playbook;
+- ``improvement:4`` — improvement_id (``IM-4``), action, owner, due, status.
 
 **Edges** have a ``kind`` too: ``contains`` (regulation → top-level clause, clause → clause)
 ``maps-to`` (clause → control, one per mapping, carrying mapping_id, relationship,
 coverage, strength, matching, review_status, author, flag, rationale and the timestamps) and
-``supports`` (evidence → the control or clause it is linked to) and ``concerns`` (risk → the
-control, clause or evidence it is linked to).
+``supports`` (evidence → the control or clause it is linked to), ``concerns`` (risk → the
+control, clause or evidence it is linked to), ``exercises`` (playbook → a control one of its
+steps exercises), ``clock-basis`` (playbook → the clause a regulatory clock of it rests on),
+``runs`` (exercise → its playbook), ``plans`` (exercise → an improvement item) and
+``treats`` / ``improves`` (improvement item → the risk or control it became an action of).
 Every node and edge has a ``label``. Attribute values are strings, numbers or booleans
 (GraphML-safe).
 """
@@ -38,6 +44,12 @@ CONTAINS = "contains"
 MAPS_TO = "maps-to"
 SUPPORTS = "supports"
 CONCERNS = "concerns"
+EXERCISES = "exercises"
+CLOCK_BASIS = "clock-basis"
+RUNS = "runs"
+PLANS = "plans"
+TREATS = "treats"
+IMPROVES = "improves"
 
 
 def regulation_node(code: str, version_label: str) -> str:
@@ -147,14 +159,63 @@ def add_risks(g: nx.DiGraph, store: Store) -> None:
         g.add_edge(node, target, kind=CONCERNS, label=CONCERNS)
 
 
+def add_playbooks(g: nx.DiGraph, store: Store) -> None:
+    """Add the playbooks (shipped and the workspace's), the exercises run from them and their
+    improvement items, linked to the controls, clauses and risks already in the graph."""
+    from app.domain.reg_clocks import clock_by_id
+    from app.services.exercises import exercise_label, improvement_label
+    from app.services.playbooks import list_playbooks
+    from app.services.snapshot import _reading
+
+    clauses = {a["full_ref"]: n for n, a in g.nodes(data=True) if a["kind"] == "clause" and
+               g.nodes.get(regulation_node(a["code"], a["version_label"]), {}).get("latest")}
+    for view in list_playbooks(store):
+        pb = view.playbook
+        node = f"playbook:{pb.id}"
+        g.add_node(node, kind="playbook", label=pb.id, playbook_id=pb.id, title=pb.title,
+                   severity=pb.severity, scenario=pb.scenario, origin=view.origin,
+                   steps=len(pb.steps))
+        for control in dict.fromkeys(c for s in pb.steps for c in s.controls):
+            if g.has_node(control_node(control)):
+                g.add_edge(node, control_node(control), kind=EXERCISES, label=EXERCISES)
+        for cid in pb.clocks:
+            basis = clauses.get(clock_by_id(cid).basis)
+            if basis is not None:
+                g.add_edge(node, basis, kind=CLOCK_BASIS, label=cid)
+    with _reading(store) as dbapi:
+        exercises = dbapi.execute(
+            "SELECT e.id, e.title, e.status, p.slug FROM exercise e "
+            "JOIN playbook p ON p.id = e.playbook_id ORDER BY e.id").fetchall()
+        items = dbapi.execute("SELECT id, exercise_id, action, owner, due_on, status, "
+                              "risk_id, control_id FROM improvement_item ORDER BY id").fetchall()
+    for eid, title, status, slug in exercises:
+        node = f"exercise:{eid}"
+        g.add_node(node, kind="exercise", label=exercise_label(eid),
+                   exercise_id=exercise_label(eid), title=title, status=status, playbook=slug)
+        if g.has_node(f"playbook:{slug}"):
+            g.add_edge(node, f"playbook:{slug}", kind=RUNS, label=RUNS)
+    for iid, eid, action, owner, due, status, risk_id, control_id in items:
+        node = f"improvement:{iid}"
+        g.add_node(node, kind="improvement", label=improvement_label(iid),
+                   improvement_id=improvement_label(iid), action=action, owner=owner, due=due,
+                   status=status)
+        g.add_edge(f"exercise:{eid}", node, kind=PLANS, label=PLANS)
+        if risk_id is not None and g.has_node(risk_node(risk_id)):
+            g.add_edge(node, risk_node(risk_id), kind=TREATS, label=TREATS)
+        if control_id is not None and g.has_node(control_node(control_id)):
+            g.add_edge(node, control_node(control_id), kind=IMPROVES, label=IMPROVES)
+
+
 def load_graph(store: Store, regulation_ids: Iterable[int] | None = None, *,
                also: Iterable[int] = (), evidence: bool = True) -> nx.DiGraph:
     """Build the graph from one snapshot (default: the latest version of every regulation,
-    plus the versions in `also`), with the evidence and the risks linked to it."""
+    plus the versions in `also`), with the evidence, risks, playbooks and exercises linked
+    to it."""
     g = build_graph(load_snapshot(store, regulation_ids, also=also))
     if evidence:
         add_evidence(g, store)
         add_risks(g, store)
+        add_playbooks(g, store)
     return g
 
 

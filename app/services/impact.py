@@ -17,8 +17,9 @@ removed clauses) or of a control:
 - *risks to re-assess*: the risks linked to those controls, to the starting clauses (and those
   inside or enclosing them) or to that evidence, each with its latest level and treatment;
 - *reachable*: any other node kind connected to those controls, transitively through nodes
-  that are neither clauses, regulations, controls, evidence nor risks, grouped by kind (empty
-  until playbooks join the graph).
+  that are neither clauses, regulations, controls, evidence nor risks, grouped by kind: the
+  playbooks exercising those controls or whose regulatory clock rests on a starting clause,
+  their exercises and the exercises' improvement items.
 
 From a diff, changed clauses are taken in the new version (their mappings were carried over
 and flagged there), removed ones in the old version, added ones in the new version (they have
@@ -37,6 +38,7 @@ from app.services.graph import (
     MAPS_TO,
     SUPPORTS,
     add_evidence,
+    add_playbooks,
     add_risks,
     build_graph,
     clause_node,
@@ -184,6 +186,13 @@ def _spread(g: nx.DiGraph, impact: Impact, controls: list[str], exclude: set[str
     reachable: dict[str, set[str]] = {}
     seen = set(controls)
     queue = deque(controls)
+    for clause in sorted(exclude):  # what names a starting clause itself (a playbook's clock)
+        for other in [*g.predecessors(clause), *g.successors(clause)]:
+            kind = g.nodes[other]["kind"]
+            if kind not in _NOT_THROUGH and other not in seen:
+                seen.add(other)
+                reachable.setdefault(kind, set()).add(other)
+                queue.append(other)
     while queue:
         node = queue.popleft()
         neighbours = [(n, g.edges[node, n]) for n in g.successors(node)]
@@ -320,6 +329,7 @@ def impact_of_diff(store: Store, code: str, old_version: str, new_version: str) 
     g = build_graph(snap)
     add_evidence(g, store)
     add_risks(g, store)
+    add_playbooks(g, store)
     ids = {(c.regulation_id, c.ref): clause_node(c.id) for c in snap.clauses.values()}
     start: dict[str, str] = {}
     for ref in d.added:

@@ -418,6 +418,10 @@ def get_risk(store: Store, risk_id: str | int) -> RiskDetail:
             "LEFT JOIN clause c ON c.id = l.clause_id "
             "LEFT JOIN regulation g ON g.id = c.regulation_id "
             "WHERE l.risk_id = ? ORDER BY l.id", (rid,)).fetchall()
+        links += dbapi.execute(  # improvement items that became its treatment actions
+            "SELECT 'improvement', 'IM-' || id || ' (EX-' || exercise_id || ', ' || status || "
+            "', due ' || due_on || '): ' || action FROM improvement_item WHERE risk_id = ? "
+            "ORDER BY id", (rid,)).fetchall()
         scores = list(s.exec(select(RiskScore).where(RiskScore.risk_id == rid)
                              .order_by(col(RiskScore.id))).all())
     history = []

@@ -321,6 +321,111 @@ class RiskLink(SQLModel, table=True):
     created_by: str
 
 
+class Playbook(SQLModel, table=True):
+    """An incident playbook in the workspace: a shipped one brought in on first use, or the
+    analyst's own (YAML or CACAO). `definition` is its JSON (`domain.playbooks.as_data`)."""
+
+    __tablename__ = "playbook"
+    __table_args__ = (UniqueConstraint("slug", name="uq_playbook_slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str
+    title: str
+    scenario: str
+    severity: str
+    definition: str
+    origin: str  # shipped, yaml, cacao
+    source_name: str = ""
+    notes: str = "[]"  # JSON list: what an import changed (flattened branches…)
+    created_at: str
+    created_by: str
+    updated_at: str
+
+
+class Exercise(SQLModel, table=True):
+    """A tabletop exercise: the playbook (as it stood at creation), the scenario, and the
+    exercise clock (`clock_ms` run before `running_since`; see `domain.exercise`)."""
+
+    __tablename__ = "exercise"
+    __table_args__ = (Index("ix_exercise_playbook", "playbook_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    playbook_id: int = Field(foreign_key="playbook.id")
+    playbook_definition: str
+    scenario: str  # JSON (`Scenario.as_data`)
+    scenario_name: str = ""
+    starts_at: str  # the scenario moment at T+00:00
+    speed: int = 1
+    status: str = "planned"  # planned, running, paused, closed
+    clock_ms: int = 0
+    running_since: str | None = None
+    started_at: str | None = None
+    closed_at: str | None = None
+    created_at: str
+    created_by: str
+    updated_at: str
+
+
+class ExerciseEntry(SQLModel, table=True):
+    """One line of an exercise's log. Append-only."""
+
+    __tablename__ = "exercise_entry"
+    __table_args__ = (Index("ix_exercise_entry_exercise", "exercise_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    exercise_id: int = Field(foreign_key="exercise.id")
+    at_ms: int
+    kind: str
+    text: str
+    actor: str
+    inject: str | None = None
+    step: int | None = None
+    clock: str | None = None
+    containment: bool = False
+    logged_at: str
+
+
+class ExerciseRating(SQLModel, table=True):
+    """An objective of an exercise rated P/S/M/U, with its strengths and areas for
+    improvement (HSEEP)."""
+
+    __tablename__ = "exercise_rating"
+    __table_args__ = (UniqueConstraint("exercise_id", "objective", name="uq_exercise_rating"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    exercise_id: int = Field(foreign_key="exercise.id")
+    objective: str
+    rating: str
+    strengths: str = ""
+    improvements: str = ""
+    rated_at: str
+    rated_by: str
+
+
+class ImprovementItem(SQLModel, table=True):
+    """An improvement-plan item of an after-action report; it may become a risk's treatment
+    action or a control's action (`risk_id`, `control_id`), seen from both sides."""
+
+    __tablename__ = "improvement_item"
+    __table_args__ = (Index("ix_improvement_exercise", "exercise_id"),
+                      Index("ix_improvement_risk", "risk_id"),
+                      Index("ix_improvement_control", "control_id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    exercise_id: int = Field(foreign_key="exercise.id")
+    objective: str | None = None
+    action: str
+    owner: str
+    due_on: str
+    status: str = "open"  # open, done
+    risk_id: int | None = Field(default=None, foreign_key="risk.id")
+    control_id: str | None = Field(default=None, foreign_key="control.id")
+    created_at: str
+    created_by: str
+    updated_at: str
+
+
 class AuditEvent(SQLModel, table=True):
     """One link of the hash chain. Append-only: services never update or delete these rows."""
 
@@ -343,4 +448,5 @@ class AuditEvent(SQLModel, table=True):
 AUDITED: tuple[str, ...] = ("workspace", "control", "regulation", "clause", "mapping",
                              "evidence", "evidence_version", "evidence_link", "control_test",
                              "ai_system", "model_version", "risk_matrix", "risk", "risk_score",
-                             "risk_link")
+                             "risk_link", "playbook", "exercise", "exercise_entry",
+                             "exercise_rating", "improvement_item")

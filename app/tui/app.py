@@ -87,7 +87,7 @@ class CrosswalkApp(App[None]):
 
     def screen_title(self, screen: Screen[object]) -> str:
         section = next((s for s in SECTIONS if isinstance(screen, s.screen)), None)
-        return section.title if section else type(screen).__name__
+        return section.title if section else getattr(screen, "HELP_TITLE", type(screen).__name__)
 
     @staticmethod
     def key_rows(screen: Screen[object]) -> list[tuple[str, str, str]]:

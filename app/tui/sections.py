@@ -10,6 +10,7 @@ from app.tui.screens.base import SectionScreen
 from app.tui.screens.controls import ControlsScreen
 from app.tui.screens.dashboard import DashboardScreen
 from app.tui.screens.evidence import EvidenceScreen
+from app.tui.screens.exercises import ExercisesScreen
 from app.tui.screens.mapping import MappingScreen
 from app.tui.screens.playbooks import PlaybooksScreen
 from app.tui.screens.regulations import RegulationsScreen
@@ -45,4 +46,6 @@ SECTIONS: tuple[Section, ...] = (
             "The risk register: levels, heat map, trends; score, treat, accept, link"),
     Section("playbooks", "Playbooks", "9", PlaybooksScreen,
             "Incident playbooks: detection, steps, escalation and regulatory clocks"),
+    Section("exercises", "Exercises", "0", ExercisesScreen,
+            "Tabletop exercises: run one with timed injects and clocks; after-action"),
 )

@@ -234,7 +234,23 @@ class ControlsScreen(SectionScreen):
                          f"{escape(t.tester)} [dim]({escape(t.procedure)}{escape(used)})[/]")
             if t.exceptions:
                 lines.append(f"  [i]{escape(t.exceptions)}[/]")
+        lines += self._actions_markup(cid)
         return "\n".join(lines)
+
+    def _actions_markup(self, cid: str) -> list[str]:
+        """The improvement items (from exercises' after-action reports) that are actions of
+        the control."""
+        from app.services.after_action import improvements_for
+
+        try:
+            items = improvements_for(self.store, control_id=cid)
+        except CrosswalkError:
+            return []
+        if not items:
+            return []
+        return ["\n[b]Actions from exercises[/]"] + [
+            f"  [b]{i.label}[/] {i.status} · due {i.due_on} · {escape(i.owner)} — "
+            f"{escape(i.action)} [dim](EX-{i.exercise_id})[/]" for i in items]
 
     def on_data_table_row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
         self.show_detail()

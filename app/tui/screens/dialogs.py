@@ -39,3 +39,31 @@ class ErrorDialog(ModalScreen[None]):
 
     def action_dismiss_dialog(self) -> None:
         self.dismiss(None)
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """A yes/no question: enter or y answers yes, escape or n answers no."""
+
+    BINDINGS = [Binding("enter,y", "answer(True)", "Yes", id="confirm-yes"),
+                Binding("escape,n", "answer(False)", "No", id="confirm-no")]
+    DEFAULT_CSS = """
+    ConfirmDialog { align: center middle; }
+    ConfirmDialog > Vertical {
+        width: 64; max-width: 95%; height: auto;
+        border: thick $warning; background: $surface; padding: 1 2;
+    }
+    ConfirmDialog #confirm-question { margin-bottom: 1; }
+    """
+
+    def __init__(self, question: str, yes: str = "Yes") -> None:
+        super().__init__()
+        self._question = question
+        self._yes = yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self._question, id="confirm-question", markup=False)
+            yield Static(f"[b]enter[/] {self._yes}   [b]esc[/] Cancel", id="confirm-keys")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
