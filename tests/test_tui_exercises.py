@@ -127,7 +127,7 @@ async def test_a_whole_exercise_from_the_keyboard(store: Store, clock: ManualClo
         await pilot.press("x")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmDialog)
-        await pilot.press("enter")
+        await pilot.press("y")
         await wait(pilot)
         assert "CLOSED" in text_of(run, "#ex-status")
 

@@ -16,8 +16,8 @@ from app.services.audit import events
 from app.services.playbooks import get_playbook, list_playbooks
 from app.store import Store
 from app.tui.app import make_app
+from app.tui.screens.dialogs import ConfirmDialog
 from app.tui.screens.playbook_dialogs import (
-    ConfirmDialog,
     FolderPickerDialog,
     PlaybookFilePicker,
     StepDialog,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Vertical
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Static
+from textual.widgets import Button, Footer, Static
 
 
 class ErrorDialog(ModalScreen[None]):
@@ -42,28 +44,37 @@ class ErrorDialog(ModalScreen[None]):
 
 
 class ConfirmDialog(ModalScreen[bool]):
-    """A yes/no question: enter or y answers yes, escape or n answers no."""
+    """A yes/no question; returns True for yes (y or enter), False for no (n or esc)."""
 
-    BINDINGS = [Binding("enter,y", "answer(True)", "Yes", id="confirm-yes"),
-                Binding("escape,n", "answer(False)", "No", id="confirm-no")]
     DEFAULT_CSS = """
     ConfirmDialog { align: center middle; }
-    ConfirmDialog > Vertical {
-        width: 64; max-width: 95%; height: auto;
-        border: thick $warning; background: $surface; padding: 1 2;
-    }
-    ConfirmDialog #confirm-question { margin-bottom: 1; }
+    ConfirmDialog #confirm { width: 70; }
+    ConfirmDialog #confirm-text { margin-top: 1; }
     """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes", id="confirm-yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm-no"),
+    ]
 
     def __init__(self, question: str, yes: str = "Yes") -> None:
         super().__init__()
-        self._question = question
-        self._yes = yes
+        self.question, self.yes = question, yes
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(self._question, id="confirm-question", markup=False)
-            yield Static(f"[b]enter[/] {self._yes}   [b]esc[/] Cancel", id="confirm-keys")
+        with Vertical(id="confirm", classes="dialog"):
+            yield Static(self.question, id="confirm-text", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(f"{self.yes}  y", variant="warning", id="yes", compact=True)
+                yield Button("No  esc", id="no", compact=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()  # enter on the default answers no
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id == "yes")
 
     def action_answer(self, yes: bool) -> None:
+        """Answer the question."""
         self.dismiss(yes)

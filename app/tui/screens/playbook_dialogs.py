@@ -194,43 +194,6 @@ def _field_of(message: str) -> str | None:
 
 
 # --------------------------------------------------------------------------- confirm
-class ConfirmDialog(ModalScreen[bool]):
-    """A yes/no question; returns True for yes (y or enter), False for no (n or esc)."""
-
-    DEFAULT_CSS = """
-    ConfirmDialog { align: center middle; }
-    ConfirmDialog #confirm { width: 70; }
-    ConfirmDialog #confirm-text { margin-top: 1; }
-    """
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Yes", id="confirm-yes"),
-        Binding("n,escape", "answer(False)", "No", id="confirm-no"),
-    ]
-
-    def __init__(self, question: str, yes: str = "Yes") -> None:
-        super().__init__()
-        self.question, self.yes = question, yes
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="confirm", classes="dialog"):
-            yield Static(self.question, id="confirm-text", markup=False)
-            with Horizontal(classes="dialog-buttons"):
-                yield Button(f"{self.yes}  y", variant="warning", id="yes", compact=True)
-                yield Button("No  esc", id="no", compact=True)
-        yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#no", Button).focus()  # enter on the default answers no
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        event.stop()
-        self.dismiss(event.button.id == "yes")
-
-    def action_answer(self, yes: bool) -> None:
-        """Answer the question."""
-        self.dismiss(yes)
-
-
 # --------------------------------------------------------------------------- files
 class PlaybookFilePicker(FilePickerDialog):
     """The file picker, titled for a playbook."""

@@ -29,8 +29,8 @@ from app.domain.reg_clocks import clock_by_id
 from app.errors import CrosswalkError, InvalidInput
 from app.services.playbooks import PlaybookView
 from app.tui.screens.base import SectionScreen
+from app.tui.screens.dialogs import ConfirmDialog
 from app.tui.screens.playbook_dialogs import (
-    ConfirmDialog,
     FolderPickerDialog,
     PlaybookChanged,
     PlaybookExists,
