@@ -112,9 +112,10 @@ def main() -> None:
             store.close()
         rows.append((writes[0], writes[1], writes[2], metrics, tick, opened))
         print(f"run {run + 1}: built in {built:.1f} s; log write at 10 / "
-              f"{args.entries // 2:,} / {args.entries:,} entries {writes[0] * 1000:.1f} / {writes[1] * 1000:.1f} / "
-              f"{writes[2] * 1000:.1f} ms; metrics {metrics * 1000:.1f} ms; runner tick "
-              f"{tick * 1000:.1f} ms; runner open {opened * 1000:.0f} ms")
+              f"{args.entries // 2:,} / {args.entries:,} entries {writes[0] * 1000:.1f} / "
+              f"{writes[1] * 1000:.1f} / {writes[2] * 1000:.1f} ms; metrics "
+              f"{metrics * 1000:.1f} ms; runner tick {tick * 1000:.1f} ms; runner open "
+              f"{opened * 1000:.0f} ms")
     med = [statistics.median(c) * 1000 for c in zip(*rows, strict=True)]
     print(f"median: log write {med[0]:.1f} / {med[1]:.1f} / {med[2]:.1f} ms; metrics "
           f"{med[3]:.1f} ms; runner tick {med[4]:.1f} ms; runner open {med[5]:.0f} ms")

@@ -207,3 +207,24 @@ async def test_create_from_the_tui_and_a_bad_scenario_file(store: Store,
         assert app.screen.query_one("#exl-table", DataTable).row_count == 2
     view = get_exercise(store, 2)
     assert view.playbook.id == "model-drift" and view.scenario_name == "model-drift.yaml"
+
+
+async def test_the_dashboard_shows_the_latest_exercise(store: Store, clock: ManualClock) -> None:
+    from app.services.after_action import add_improvement
+    from app.services.exercises import close, log, start
+
+    app = make_app(store, show_paths=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait(pilot)
+        assert "no exercise yet" in text_of(app.screen, "#dash-exercises")
+    start(store, 1)
+    clock.advance(50)  # T+50:00, 20 minutes after the first inject
+    log(store, 1, "aware", "")
+    close(store, 1)
+    add_improvement(store, 1, "Write the notice template", "DPO", "2026-05-01")  # overdue
+    app = make_app(store, show_paths=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait(pilot)
+        box = text_of(app.screen, "#dash-exercises")
+        assert "EX-1 Leak drill" in box and "detection 20:00" in box
+        assert "1 open · 1 overdue" in box

@@ -237,3 +237,29 @@ def report_of(view: ExerciseView, now: Any) -> dict[str, Any]:
                  "text": e.text, "inject": e.inject, "step": e.step, "clock": e.clock,
                  "containment": e.containment} for e in view.entries],
         "banner_end": ex.BANNER}
+
+
+def exercise_summary(store: Store) -> dict[str, Any] | None:
+    """The latest exercise that ran (its metrics so far, or final) and the improvement plan's
+    items across every exercise: open, overdue, done. None when no exercise has run."""
+    from app.services.exercises import list_exercises
+
+    ran = [r for r in list_exercises(store) if r.status != "planned"]
+    if not ran:
+        return None
+    now = store.clock()
+    view = get_exercise(store, ran[0].id)
+    m = view.metrics(now)
+    items = improvements_for(store)
+    today = now.date().isoformat()
+    outcomes = [c.outcome for c in m.clocks]
+    return {"exercise": view.label, "title": view.title, "status": view.status,
+            "playbook": view.playbook.id, "closed_at": view.closed_at,
+            "detection_ms": m.detection_ms, "containment_ms": m.containment_ms,
+            "clocks_met": outcomes.count("met"), "clocks_missed": outcomes.count("missed"),
+            "late_injects": sum(r.outcome in ("late", "no response") for r in m.injects),
+            "rated": len(view.ratings), "objectives": len(view.scenario.objectives),
+            "exercises": len(ran),
+            "items_open": sum(i.status == "open" for i in items),
+            "items_overdue": sum(i.status == "open" and i.due_on < today for i in items),
+            "items_done": sum(i.status == "done" for i in items)}

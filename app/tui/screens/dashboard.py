@@ -29,6 +29,14 @@ class EvidenceLoaded(Message):
         self.summary = summary
 
 
+class ExercisesLoaded(Message):
+    """The latest exercise and the improvement plan (`after_action.exercise_summary`)."""
+
+    def __init__(self, summary: dict[str, Any] | None) -> None:
+        super().__init__()
+        self.summary = summary
+
+
 def risks_summary(store: Any, top: int = 5) -> RisksSummaryLoaded:
     """The register's highest risks and overdue reviews (called in the Dashboard's worker)."""
     from app.services.risk_checks import overdue_reviews
@@ -56,6 +64,7 @@ class DashboardScreen(SectionScreen):
             yield Static(id="dash-coverage")
             yield Static(id="dash-evidence")
             yield Static(id="dash-risks")
+            yield Static(id="dash-exercises")
             yield DataTable(id="dash-controls", cursor_type="row")
             yield ChainStatus(self.store, id="dash-chain")
 
@@ -63,6 +72,7 @@ class DashboardScreen(SectionScreen):
         self.query_one("#dash-coverage").border_title = "Coverage of the obligations"
         self.query_one("#dash-evidence").border_title = "Evidence"
         self.query_one("#dash-risks").border_title = "Risks"
+        self.query_one("#dash-exercises").border_title = "Exercises"
         self.query_one(ChainStatus).verify()
 
     def build_columns(self) -> None:
@@ -117,6 +127,7 @@ class DashboardScreen(SectionScreen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="coverage",
           description="Computing coverage")
     def load_coverage(self) -> None:  # thread: post messages only
+        from app.services.after_action import exercise_summary
         from app.services.analysis import coverage
         from app.services.evidence_status import summary
         from app.services.snapshot import load_snapshot
@@ -126,6 +137,7 @@ class DashboardScreen(SectionScreen):
         self.post_message(CoverageLoaded(coverage(snap), drafts))
         self.post_message(EvidenceLoaded(summary(self.store)))
         self.post_message(risks_summary(self.store))
+        self.post_message(ExercisesLoaded(exercise_summary(self.store)))
 
     def on_evidence_loaded(self, message: EvidenceLoaded) -> None:
         """Evidence by status, and each control's evidence status in the table."""
@@ -176,6 +188,27 @@ class DashboardScreen(SectionScreen):
             more = f" and {len(message.overdue) - 6:,} more" if len(message.overdue) > 6 else ""
             lines.append(f"[$error]review overdue[/]: {shown}{more}")
         self.query_one("#dash-risks", Static).update("\n".join(lines))
+
+    def on_exercises_loaded(self, message: ExercisesLoaded) -> None:
+        """The latest exercise's results and the improvement plan's open items."""
+        from app.domain.exercise import format_span
+
+        s = message.summary
+        box = self.query_one("#dash-exercises", Static)
+        if s is None:
+            box.update("[dim]no exercise yet: run a tabletop from a playbook on 0 Exercises[/]")
+            return
+        missed = (f"[$error]{s['clocks_missed']} missed[/]" if s["clocks_missed"]
+                  else "0 missed")
+        overdue = (f" · [$error]{s['items_overdue']} overdue[/]" if s["items_overdue"]
+                   else "")
+        box.update(
+            f"[b]{s['exercise']}[/] {escape(s['title'])} [dim]({s['status']}, "
+            f"{escape(s['playbook'])})[/]\n"
+            f"detection {format_span(s['detection_ms'])} · containment decision "
+            f"{format_span(s['containment_ms'])} · clocks {s['clocks_met']} met, {missed} · "
+            f"objectives rated {s['rated']}/{s['objectives']}\n"
+            f"improvement plan: [b]{s['items_open']}[/] open{overdue} · {s['items_done']} done")
 
     def on_coverage_loaded(self, message: CoverageLoaded) -> None:
         """Coverage bars per regulation (full, partial, none), gaps, unreviewed mappings."""
