@@ -597,11 +597,14 @@ def main(argv: Iterable[str] | None = None) -> None:
 # Commands kept in modules of their own register themselves on `cli` when imported.
 from app import (  # noqa: E402, F401
     cli_analysis,
+    cli_bundle,
     cli_clocks,
     cli_evidence,
     cli_exercises,
+    cli_export,
     cli_mappings,
     cli_oscal,
     cli_playbooks,
     cli_risks,
+    cli_scope,
 )

@@ -30,6 +30,11 @@ def clocks_cmd(aware: str | None, as_json: bool) -> None:
             raise InvalidInput(f"--aware {aware!r} is not a moment; write it as "
                                "YYYY-MM-DDTHH:MM (UTC unless an offset is given)") from None
     now = datetime.now(UTC)
+    if moment is not None:
+        moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+        if moment > now:
+            raise InvalidInput(f"--aware {aware} is in the future; the clocks run from the "
+                               "moment the organisation became aware")
     rows = []
     for clock in bundled_clocks():
         item = clock.as_dict()

@@ -167,15 +167,17 @@ def exercise_list(c: Context, as_json: bool) -> None:
     """The exercises, newest first: status, clock (as of the last pause or close), entries."""
     from app.services.exercises import exercise_label, list_exercises
 
-    rows = list_exercises(c.open())
+    store = c.open()
+    rows = list_exercises(store)
+    now = store.clock()
     if as_json:
-        emit_json([r.as_dict() for r in rows])
+        emit_json([r.as_dict(now) for r in rows])
         return
     _banner()
     if not rows:
         click.echo("no exercises (create one with `crosswalk exercise create PLAYBOOK`)")
         return
-    click.echo(table([(exercise_label(r.id), r.status, r.as_dict()["clock"], r.playbook,
+    click.echo(table([(exercise_label(r.id), r.status, r.as_dict(now)["clock"], r.playbook,
                        str(r.entries), r.created_at[:10], _s(r.title)) for r in rows],
                      ("ID", "STATUS", "CLOCK", "PLAYBOOK", "ENTRIES", "CREATED", "TITLE")))
 
@@ -265,8 +267,9 @@ def _metrics(metrics: Any) -> None:
 
 # ------------------------------------------------------------------------------ the report
 def report_text(rep: dict[str, Any]) -> str:
-    """The after-action report as Markdown-ish plain text, the banner at top and bottom."""
+    """The after-action report as Markdown (pipe tables), the banner at top and bottom."""
     from app.domain.exercise import format_span
+    from app.domain.text import md_table
 
     def span(seconds: float | None) -> str:
         return format_span(None if seconds is None else seconds * 1000)
@@ -285,6 +288,7 @@ def report_text(rep: dict[str, Any]) -> str:
             f"- Time to detection: {span(m['time_to_detection_s'])}",
             f"- Time to first decision: {span(m['time_to_first_decision_s'])}",
             f"- Time to containment decision: {span(m['time_to_containment_decision_s'])}",
+            f"- Time to first escalation: {span(m['time_to_first_escalation_s'])}",
             f"- Playbook steps completed: {len(m['steps_completed'])} of {m['steps_total']}"
             + (f" ({', '.join(map(str, m['steps_completed']))})" if m["steps_completed"]
                else "")]
@@ -293,7 +297,7 @@ def report_text(rep: dict[str, Any]) -> str:
     missed = sum(1 for k in clocks if k["outcome"] == "missed")
     out.append(f"- Regulatory clocks: {met} met, {missed} missed, {len(clocks)} in all")
     out += ["", "## Objectives", ""]
-    out.append(table([(o["id"], o["rating"] or "—", o["rating_meaning"] or "not rated",
+    out.append(md_table([(o["id"], o["rating"] or "—", o["rating_meaning"] or "not rated",
                        _s(o["text"])) for o in rep["objectives"]],
                      ("ID", "RATING", "MEANING", "OBJECTIVE")))
     for title, key in (("Strengths", "strengths"),
@@ -306,7 +310,7 @@ def report_text(rep: dict[str, Any]) -> str:
             out.append("- none recorded")
     out += ["", "## Improvement plan", ""]
     if rep["improvement_plan"]:
-        out.append(table([(i["id"], i["status"] + (" (overdue)" if i["overdue"] else ""),
+        out.append(md_table([(i["id"], i["status"] + (" (overdue)" if i["overdue"] else ""),
                            i["due"], _s(i["owner"]), i["objective"] or "—", i["risk"] or "—",
                            i["control"] or "—", _s(i["action"]))
                           for i in rep["improvement_plan"]],
@@ -316,9 +320,11 @@ def report_text(rep: dict[str, Any]) -> str:
         out.append("- no items")
     out += ["", "## Regulatory clocks", ""]
     if clocks:
-        out.append(table([(k["id"], k["outcome"], k["due"] or "—", k["notified"] or "—",
-                           k["basis"]) for k in clocks],
-                         ("CLOCK", "OUTCOME", "DUE", "NOTIFIED", "BASIS")))
+        out.append(md_table([(k["id"], k["outcome"], k["due"] or "—",
+                              k.get("due_at") or "—", k["notified"] or "—", k["basis"])
+                             for k in clocks],
+                            ("CLOCK", "OUTCOME", "DUE", "DUE (SCENARIO TIME)", "NOTIFIED",
+                             "BASIS")))
         out.append("")
         out.append(f"Met: {', '.join(k['id'] for k in clocks if k['outcome'] == 'met') or '—'}"
                    f"; missed: "
@@ -326,12 +332,12 @@ def report_text(rep: dict[str, Any]) -> str:
     else:
         out.append("- the playbook has no regulatory clocks")
     out += ["", "## Inject latency", ""]
-    out.append(table([(i["id"], i["at"], span(i["window_s"]), span(i["response_s"]),
+    out.append(md_table([(i["id"], i["at"], span(i["window_s"]), span(i["response_s"]),
                        i["outcome"]) for i in m["injects"]],
                      ("INJECT", "AT", "WINDOW", "RESPONSE", "OUTCOME")))
     out += ["", "## Log", ""]
     if rep["log"]:
-        out.append(table([(e["at"], e["kind"], _s(e["actor"]), _refs_dict(e), _s(e["text"]))
+        out.append(md_table([(e["at"], e["kind"], _s(e["actor"]), _refs_dict(e), _s(e["text"]))
                           for e in rep["log"]], ("AT", "KIND", "ACTOR", "REFS", "TEXT")))
     else:
         out.append("- no entries")

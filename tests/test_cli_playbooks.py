@@ -267,3 +267,25 @@ def test_invalid_cacao_lists_every_problem_on_stderr(cli: Any, ws: Path,
             f"  /workflow/{a}: a step cycle: '{names[0]}' ({a}) → '{names[1]}' ({b}) → "
             f"'{names[0]}' ({a})"]
     assert "Traceback" not in r.err
+
+
+def test_a_cacao_file_with_a_byte_order_mark_is_read_as_cacao(cli: Any, ws: Path,
+                                                              tmp_path: Path) -> None:
+    from tests.test_cacao_import import exported
+
+    path = tmp_path / "bom.json"
+    doc = exported()
+    doc["labels"] = ["crosswalk", "drift", "crosswalk-id:bom-drift"]
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(doc).encode("utf-8"))
+    d = run_json(cli, ws, "playbook", "import", str(path))
+    assert (d["id"], d["origin"]) == ("bom-drift", "cacao")
+
+
+def test_deeply_nested_json_is_a_plain_error(cli: Any, ws: Path, tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text('{"type": "playbook", "x": ' + "[" * 200_000 + "]" * 200_000 + "}",
+                    encoding="utf-8")
+    with nothing_written(cli, ws):
+        r = cli("-w", str(ws), "playbook", "import", str(path))
+    line = assert_error(r)
+    assert line.startswith("error: ") and "unexpected" not in line and "bug" not in line

@@ -338,7 +338,7 @@ def leak_log() -> list[Entry]:
         entry(4, 50 * M, "decision", containment=True, step=2),
         entry(5, 40 * M, "decision", "back-dated"),
         entry(6, 80 * M, "action", inject="I3"),
-        entry(7, 65 * M, "note", inject="I3", step=2),  # back-dated reply to I3
+        entry(7, 65 * M, "action", inject="I3", step=2),  # back-dated reply to I3
         entry(8, 150 * M, "notification", clock="gdpr-33", step=6),
         entry(9, 160 * M, "decision", clock="hipaa-406"),
     ]
@@ -361,7 +361,7 @@ def test_metrics_inject_outcomes() -> None:
     assert got == [
         ("I1", True, 3 * M, "within"),  # 3 min against 5
         ("I2", True, 15 * M, "late"),  # 15 min against 10
-        ("I3", True, 5 * M, "answered"),  # no window; the back-dated note is the first reply
+        ("I3", True, 5 * M, "answered"),  # no window; the back-dated action is the first reply
         ("I4", True, None, "no response"),
         ("I5", False, None, "not released"),
     ]
@@ -369,8 +369,8 @@ def test_metrics_inject_outcomes() -> None:
 
 def test_metrics_window_boundary_is_within() -> None:
     s, pb = parse_scenario(scenario_data()), playbook()
-    exact = compute_metrics(s, pb, [entry(1, 15 * M, "note", inject="I1")], START, H)
-    over = compute_metrics(s, pb, [entry(1, 15 * M + 1, "note", inject="I1")], START, H)
+    exact = compute_metrics(s, pb, [entry(1, 15 * M, "action", inject="I1")], START, H)
+    over = compute_metrics(s, pb, [entry(1, 15 * M + 1, "action", inject="I1")], START, H)
     assert exact.injects[0].outcome == "within" and exact.injects[0].response_ms == 5 * M
     assert over.injects[0].outcome == "late"
     released = compute_metrics(s, pb, [], START, 10 * M)
@@ -425,8 +425,9 @@ def test_metrics_without_awareness_no_clock_starts() -> None:
     s, pb = parse_scenario(scenario_data()), playbook()
     log = [entry(1, 20 * M, "decision", clock="gdpr-34")]
     m = compute_metrics(s, pb, log, START, 90 * M)
+    # (the log refuses a clock before awareness; a stray one does not start anything)
     assert [(c.clock.id, c.outcome, c.due_ms) for c in m.clocks] == [
-        ("gdpr-33", "not started", None), ("gdpr-34", "not applicable", None),
+        ("gdpr-33", "not started", None), ("gdpr-34", "not started", None),
         ("hipaa-404", "not started", None), ("hipaa-406", "not started", None),
         ("hipaa-408", "not started", None), ("hipaa-408-log", "not started", None)]
     assert (m.detection_ms, m.first_decision_ms, m.containment_ms) == (None, 10 * M, None)
@@ -483,8 +484,10 @@ def check(kind: str, entries: list[Entry] = (), *,  # type: ignore[assignment]
 
 
 def test_check_entry_accepts_and_normalises() -> None:
-    assert check(" Decision ", clock="gdpr-33", containment=True, step=9) == "decision"
-    assert check("notification", clock="hipaa-408-log", inject="I5", step=1) == "notification"
+    aware = [entry(1, 0, "aware")]
+    assert check(" Decision ", aware, clock="gdpr-33", containment=True, step=9) == "decision"
+    assert check("notification", aware, clock="HIPAA-408-log", inject="I5",
+                 step=1) == "notification"
     assert check("aware", [entry(1, 0, "note")]) == "aware"
 
 
@@ -512,6 +515,44 @@ def test_check_entry_refusals(kind: str, given: dict[str, Any], message: str) ->
     with pytest.raises(ValueError) as info:
         check(kind, **given)
     assert str(info.value) == message
+
+
+@pytest.mark.parametrize(("kind", "entries", "given", "message"), [
+    ("notification", [], {"clock": "gdpr-33"},
+     "the regulatory clocks have not started: log that the team became aware first"),
+    ("decision", [entry(1, 0, "aware"), entry(2, 5, "notification", clock="gdpr-33")],
+     {"clock": "gdpr-33"},
+     "clock gdpr-33 was already met by a notification; it cannot be judged not to apply now"),
+])
+def test_check_entry_clock_order(kind: str, entries: list[Entry], given: dict[str, Any],
+                                 message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        check(kind, entries, **given)
+    assert str(info.value) == message
+
+
+def test_an_inject_is_answered_only_once_released() -> None:
+    with pytest.raises(ValueError) as info:
+        check_entry("action", scenario=parse_scenario(scenario_data()), playbook=playbook(),
+                    entries=[], inject="I2", step=None, clock=None, containment=False,
+                    at_ms=0)
+    assert str(info.value).startswith("inject I2 is not released before T+")
+    assert str(info.value).endswith("an entry at T+00:00 cannot answer it")
+
+
+def test_notes_and_early_entries_are_not_responses() -> None:
+    s, pb = parse_scenario(scenario_data()), playbook()
+    first = s.injects[0]
+    log = [entry(1, first.at_ms + 60_000, "note", inject=first.id)]
+    m = compute_metrics(s, pb, log, START, first.at_ms + 3_600_000)
+    assert m.injects[0].outcome == "no response"
+
+
+def test_a_notification_before_awareness_does_not_meet_a_clock() -> None:
+    s, pb = parse_scenario(scenario_data()), playbook()
+    log = [entry(1, 5 * M, "notification", clock="gdpr-33"), entry(2, 15 * M, "aware")]
+    m = compute_metrics(s, pb, log, START, 90 * M)
+    assert m.clocks[0].outcome == "running" and m.clocks[0].done_ms is None
 
 
 def test_clock_for_a_playbook_without_clocks() -> None:

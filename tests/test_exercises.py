@@ -164,7 +164,7 @@ def test_a_whole_exercise_headless(ws: Store, clk: ManualClock) -> None:
     xs.log(ws, "EX-1", "escalation", "Brightwater's key suspended; legal counsel told",
            inject="I4")
     clk.advance(74)  # T+17:00:00, I5 (T+12:00:00, window 4 h) answered late
-    xs.log(ws, "EX-1", "note", "First scope recorded: 740 people", inject="I5")
+    xs.log(ws, "EX-1", "action", "First scope recorded: 740 people", inject="I5")
     clk.advance(36)  # T+23:00:00
     xs.log(ws, "EX-1", "decision", "No media notice: under 500 residents of any state",
            inject="I7", clock="hipaa-406")
@@ -184,7 +184,7 @@ def test_a_whole_exercise_headless(ws: Store, clk: ManualClock) -> None:
     assert actions == [
         "exercise.run", "exercise.action", "exercise.aware", "exercise.decision",
         "exercise.pause", "exercise.note", "exercise.run", "exercise.speed",
-        "exercise.escalation", "exercise.note", "exercise.decision", "exercise.notification",
+        "exercise.escalation", "exercise.action", "exercise.decision", "exercise.notification",
         "exercise.decision", "exercise.close"]
     aware_event = next(e for e in events_since(ws, seq) if e.action == "exercise.aware")
     assert (aware_event.entity, aware_event.entity_id) == ("exercise_entry", "2")
@@ -239,7 +239,10 @@ def test_a_whole_exercise_headless(ws: Store, clk: ManualClock) -> None:
         "started_at": "2026-11-26T09:10:00.000Z", "closed_at": "2026-11-26T09:33:18.000Z",
         "clock": "T+50:00:00",
         "final": True}
-    assert report["metrics"] == m.as_dict()
+    assert report["metrics"] == m.as_dict() | {"clocks": [
+        c | {"due_at": report["metrics"]["clocks"][n]["due_at"]}
+        for n, c in enumerate(m.as_dict()["clocks"])]}
+    assert report["metrics"]["clocks"][0]["due_at"] == "2026-05-11T10:30Z"  # scenario time
     assert report["metrics"]["time_to_detection_s"] == 5400.0
     assert [o["id"] for o in report["objectives"]] == ["O1", "O2", "O3", "O4", "O5"]
     assert all(o["rating"] is None and o["rating_meaning"] is None
@@ -247,7 +250,7 @@ def test_a_whole_exercise_headless(ws: Store, clk: ManualClock) -> None:
     assert [(r["at"], r["kind"], r["inject"]) for r in report["log"]] == [
         ("T+30:00", "action", "I1"), ("T+1:30:00", "aware", "I2"),
         ("T+2:40:00", "decision", "I3"), ("T+2:40:00", "note", None),
-        ("T+4:40:00", "escalation", "I4"), ("T+17:00:00", "note", "I5"),
+        ("T+4:40:00", "escalation", "I4"), ("T+17:00:00", "action", "I5"),
         ("T+23:00:00", "decision", "I7"), ("T+41:00:00", "notification", "I8"),
         ("T+2:00:00", "decision", None)]  # in the order logged; back-dated last
     assert report["log"][2]["containment"] is True and report["log"][2]["step"] == 2
@@ -273,9 +276,14 @@ def test_rating_objectives(ws: Store, clk: ManualClock) -> None:
                      "improvements": "Record the time of awareness sooner"}
     assert actions_since(ws, seq) == ["exercise.rate"]
     seq = audit.head_seq(ws)
+    before = xs.get_exercise(ws, ref).ratings["O1"].rated_at
+    clk.advance(60)  # a re-rating a minute later: its time is part of what is recorded
     change = aa.rate_objective(ws, ref, " O1 ", "S")  # texts None: kept
+    assert change.pop("rated_at") == {"from": before,
+                                      "to": xs.get_exercise(ws, ref).ratings["O1"].rated_at}
     assert change == {"rating": {"from": "P", "to": "S"}}
     assert actions_since(ws, seq) == ["exercise.rate"]
+    intact(ws)  # the row as stored is the row the event recorded
     rating = xs.get_exercise(ws, ref).ratings["O1"]
     assert (rating.rating, rating.strengths, rating.improvements) == (
         "S", "Quick reproduction", "Record the time of awareness sooner")
@@ -324,7 +332,7 @@ def test_improvements_linked_to_a_risk_and_a_control(ws: Store, clk: ManualClock
 
     seq = audit.head_seq(ws)
     plain = aa.add_improvement(ws, ref, "Watch partner query volume", "SOC lead",
-                               "2026-01-15")
+                               "2027-01-15")
     assert (plain.risk_id, plain.control_id) == (None, None)
     assert actions_since(ws, seq) == ["improvement.add"]
     assert aa.improvements_for(ws, risk_id=1) == [item]
@@ -340,14 +348,21 @@ def test_improvements_linked_to_a_risk_and_a_control(ws: Store, clk: ManualClock
         assert aa.link_improvement(ws, "IM-2", risk="RK-1") == {}
 
     plan = aa.report(ws, ref)["improvement_plan"]
-    assert [(p["id"], p["overdue"]) for p in plan] == [("IM-1", False), ("IM-2", True)]
+    assert [(p["id"], p["overdue"]) for p in plan] == [("IM-1", False), ("IM-2", False)]
+    with nothing_written(ws), pytest.raises(InvalidInput) as info:  # due before today
+        aa.add_improvement(ws, ref, "Too late", "SOC lead", "2026-01-15")
+    assert str(info.value) == ("the due date 2026-01-15 is in the past; an improvement item "
+                               "is due from today on")
+    clk.advance(400 * 86400)  # a year on, IM-2 (due 2027-01-15) is overdue
+    plan = aa.report(ws, ref)["improvement_plan"]
+    assert [(p["id"], p["overdue"]) for p in plan] == [("IM-1", True), ("IM-2", True)]
     seq = audit.head_seq(ws)
     assert aa.set_improvement_status(ws, "IM-2", "Done") == {
         "status": {"from": "open", "to": "done"}}
     assert actions_since(ws, seq) == ["improvement.status"]
     plan = aa.report(ws, ref)["improvement_plan"]
     assert [(p["id"], p["status"], p["overdue"]) for p in plan] == [
-        ("IM-1", "open", False), ("IM-2", "done", False)]
+        ("IM-1", "open", True), ("IM-2", "done", False)]  # done is never overdue
     refused(ws, InvalidInput, lambda: aa.set_improvement_status(ws, "IM-2", "closed"),
             "status 'closed' is not one of: open, done")
     refused(ws, NotFound, lambda: aa.set_improvement_status(ws, "IM-9", "done"),
@@ -541,7 +556,7 @@ def test_create_refusals(ws: Store, tmp_path: Path) -> None:
     refused(ws, InvalidInput, lambda: xs.create_exercise(ws, LEAK, speed=0),
             "speed must be from 1 to 3600 (×1 is real time)")
     refused(ws, InvalidInput, lambda: xs.create_exercise(ws, LEAK, starts_at="soon"),
-            "starts_at 'soon' is not a date and time like 2026-03-02T09:00:00Z")
+            "the start moment 'soon' is not a date and time like 2026-03-02T09:00:00Z")
     assert audit.event_count(ws) == snapshot(ws)[0] and xs.list_exercises(ws) == []
     intact(ws)
 
@@ -719,6 +734,7 @@ def test_an_exercise_keeps_its_playbook_when_it_is_replaced(ws: Store, tmp_path:
     # the log checks steps and clocks against the exercise's own copy
     xs.start(ws, first.id)
     clk.advance(1)
+    xs.log(ws, first.id, "aware", "")
     entry = xs.log(ws, first.id, "notification", "Reported", clock="ai-act-73", step=9)
     assert (entry.clock, entry.step) == ("ai-act-73", 9)
     intact(ws)

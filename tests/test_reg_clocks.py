@@ -118,3 +118,10 @@ def test_cli_refuses_a_moment_that_is_not_one(cli: Any, moment: str) -> None:
     assert r.code == 2
     assert r.err.startswith("error: --aware ") and "is not a moment" in r.err
     assert len(r.err.splitlines()) == 1 and "Traceback" not in r.err
+
+
+def test_cli_refuses_a_future_aware_moment(cli: Any) -> None:
+    r = cli("clocks", "--aware", "2999-01-01T00:00")
+    assert (r.code, r.out) == (2, "")
+    assert r.err == ("error: --aware 2999-01-01T00:00 is in the future; the clocks run from "
+                     "the moment the organisation became aware\n")

@@ -90,8 +90,12 @@ async def test_a_whole_exercise_from_the_keyboard(store: Store, clock: ManualClo
 
         clock.advance(15)  # T+45:00
         await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDialog)  # it cannot be taken back: asked first
+        clock.advance(3)  # the answer takes a moment; the key's moment counts
+        await pilot.press("y")
         await wait(pilot)
-        clock.advance(15)  # T+1:00:00: key pressed now, saved after typing for a while
+        clock.advance(12)  # T+1:00:00: key pressed now, saved after typing for a while
         await pilot.press("d")
         await pilot.pause()
         dialog = app.screen
@@ -167,7 +171,8 @@ async def test_a_refused_entry_reopens_the_line_and_writes_nothing(
         await wait(pilot)
         await pilot.press("a")  # a second "became aware" is refused
         await wait(pilot)
-        assert "already became aware" in notes(app)
+        assert "the clocks run from that moment" in notes(app)
+        assert not isinstance(app.screen, ConfirmDialog)
         assert len(get_exercise(store, 1).entries) == 1
         await pilot.press("d")
         await pilot.pause()
@@ -221,7 +226,8 @@ async def test_the_dashboard_shows_the_latest_exercise(store: Store, clock: Manu
     clock.advance(50)  # T+50:00, 20 minutes after the first inject
     log(store, 1, "aware", "")
     close(store, 1)
-    add_improvement(store, 1, "Write the notice template", "DPO", "2026-05-01")  # overdue
+    add_improvement(store, 1, "Write the notice template", "DPO", "2026-05-10")
+    clock.advance(30 * 86400)  # a month later it is overdue
     app = make_app(store, show_paths=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await wait(pilot)

@@ -16,9 +16,10 @@ entry — "became aware" — starts every regulatory clock of the playbook.
 
 Metrics (`compute_metrics`) are measured from the first inject (the incident reaching the
 team): time to detection (the `aware` entry), time to the first decision and to the
-containment decision; for each inject the latency of its first response against its window;
-each clock met, missed, still running, not applicable or never started; and the playbook
-steps completed.
+containment decision and to the first escalation; for each inject the latency of its first
+response (any entry naming it once released, a facilitator's note aside) against its window;
+each clock met (by a notification after becoming aware), missed, still running, not
+applicable or never started; and the playbook steps completed.
 """
 
 from __future__ import annotations
@@ -338,25 +339,41 @@ class Entry:
 
 def check_entry(kind: str, *, scenario: Scenario, playbook: Playbook, entries: list[Entry],
                 inject: str | None, step: int | None, clock: str | None,
-                containment: bool) -> str:
+                containment: bool, at_ms: int | None = None) -> str:
     """The entry's kind, checked with its references against the scenario, the playbook and
-    the log so far (one `aware` entry; a clock only on a notification or decision)."""
+    the log so far: one `aware` entry; an inject answered only once released (at `at_ms`); a
+    clock only on a notification (which meets it) or a decision (that it does not apply),
+    and only once the clocks run — a clock already met cannot be judged not to apply."""
     kind = str(kind).strip().lower()
     if kind not in KINDS:
         raise ValueError(f"entry kind {kind!r} is not one of: {', '.join(KINDS)}")
     if kind == "aware" and any(e.kind == "aware" for e in entries):
         raise ValueError("the team already became aware; the clocks run from that moment")
-    if inject is not None and all(i.id != inject for i in scenario.injects):
-        raise ValueError(f"the scenario has no inject {inject}")
+    if inject is not None:
+        found = next((i for i in scenario.injects if i.id == inject), None)
+        if found is None:
+            raise ValueError(f"the scenario has no inject {inject}")
+        if at_ms is not None and at_ms < found.at_ms:
+            raise ValueError(f"inject {inject} is not released before "
+                             f"{format_offset(found.at_ms)}; an entry at "
+                             f"{format_offset(at_ms)} cannot answer it")
     if step is not None and not 1 <= step <= len(playbook.steps):
         raise ValueError(f"the playbook has steps 1 to {len(playbook.steps)}, not {step}")
     if clock is not None:
+        clock = clock.strip().lower()
         if kind not in ("notification", "decision"):
             raise ValueError("only a notification (meeting a clock) or a decision (that a "
                              "clock does not apply) names a regulatory clock")
         if clock not in playbook.clocks:
             raise ValueError(f"clock {clock} is not one of the playbook's: "
                              f"{', '.join(playbook.clocks) or 'none'}")
+        if not any(e.kind == "aware" for e in entries):
+            raise ValueError("the regulatory clocks have not started: log that the team "
+                             "became aware first")
+        if kind == "decision" and any(e.kind == "notification" and e.clock == clock
+                                      for e in entries):
+            raise ValueError(f"clock {clock} was already met by a notification; it cannot "
+                             "be judged not to apply now")
     if containment and kind != "decision":
         raise ValueError("only a decision can be the containment decision")
     return kind
@@ -392,12 +409,14 @@ class Metrics:
     clocks: tuple[ClockResult, ...]
     steps_done: tuple[int, ...]  # 1-based step numbers completed
     steps_total: int
+    escalation_ms: int | None = None  # the first escalation
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "time_to_detection_s": _s(self.detection_ms),
             "time_to_first_decision_s": _s(self.first_decision_ms),
             "time_to_containment_decision_s": _s(self.containment_ms),
+            "time_to_first_escalation_s": _s(self.escalation_ms),
             "injects": [{"id": r.inject.id, "at": format_offset(r.inject.at_ms),
                          "window_s": r.inject.window, "response_s": _s(r.response_ms),
                          "outcome": r.outcome} for r in self.injects],
@@ -412,9 +431,9 @@ def _s(ms: int | None) -> float | None:
     return None if ms is None else ms / 1000
 
 
-def clock_start(starts_at: str) -> datetime:
+def clock_start(starts_at: str, what: str = "starts_at") -> datetime:
     """The scenario moment at T+00:00."""
-    return _utc(starts_at, "starts_at")
+    return _utc(starts_at, what)
 
 
 def compute_metrics(scenario: Scenario, playbook: Playbook, entries: list[Entry],
@@ -426,6 +445,7 @@ def compute_metrics(scenario: Scenario, playbook: Playbook, entries: list[Entry]
     aware = next((e for e in entries if e.kind == "aware"), None)
     decisions = [e for e in entries if e.kind == "decision"]
     containment = next((e for e in decisions if e.containment), None)
+    escalation = next((e for e in entries if e.kind == "escalation"), None)
 
     def since(entry: Entry | None) -> int | None:
         return None if entry is None else max(0, entry.at_ms - t0)
@@ -435,7 +455,8 @@ def compute_metrics(scenario: Scenario, playbook: Playbook, entries: list[Entry]
         if inj.at_ms > now_ms:
             inject_results.append(InjectResult(inj, False, None, "not released"))
             continue
-        reply = next((e for e in entries if e.inject == inj.id), None)
+        reply = next((e for e in entries if e.inject == inj.id and e.kind != "note"
+                      and e.at_ms >= inj.at_ms), None)
         if reply is None:
             inject_results.append(InjectResult(inj, True, None, "no response"))
             continue
@@ -448,17 +469,17 @@ def compute_metrics(scenario: Scenario, playbook: Playbook, entries: list[Entry]
     clock_results = []
     for cid in playbook.clocks:
         clock = clock_by_id(cid)
-        if any(e.kind == "decision" and e.clock == cid for e in entries):
-            clock_results.append(ClockResult(clock, "not applicable", None, None))
-            continue
         if aware is None:
             clock_results.append(ClockResult(clock, "not started", None, None))
+            continue
+        notice = next((e for e in entries if e.kind == "notification" and e.clock == cid
+                       and e.at_ms >= aware.at_ms), None)
+        if notice is None and any(e.kind == "decision" and e.clock == cid for e in entries):
+            clock_results.append(ClockResult(clock, "not applicable", None, None))
             continue
         aware_at = base + timedelta(milliseconds=aware.at_ms)
         due = clock.due(aware_at)
         due_ms = None if due is None else int((due - base).total_seconds() * 1000)
-        notice = next((e for e in entries if e.kind == "notification" and e.clock == cid),
-                      None)
         done = None if notice is None else base + timedelta(milliseconds=notice.at_ms)
         state = clock.state(aware_at, base + timedelta(milliseconds=now_ms), done)
         outcome = "open at close" if final and state.outcome == "running" else state.outcome
@@ -467,7 +488,7 @@ def compute_metrics(scenario: Scenario, playbook: Playbook, entries: list[Entry]
     done_steps = sorted({e.step for e in entries if e.step is not None})
     return Metrics(t0, since(aware), since(decisions[0] if decisions else None),
                    since(containment), tuple(inject_results), tuple(clock_results),
-                   tuple(done_steps), len(playbook.steps))
+                   tuple(done_steps), len(playbook.steps), since(escalation))
 
 
 def due_injects(scenario: Scenario, now_ms: int) -> tuple[list[Inject], Inject | None]:

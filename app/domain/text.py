@@ -60,3 +60,14 @@ def human_size(size: int) -> str:
             shown = f"{value:.1f}".removesuffix(".0")
             return f"{shown} {unit}"
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def md_table(rows: Sequence[Sequence[str]], headers: Sequence[str]) -> str:
+    """A Markdown pipe table; a ``|`` in a cell is escaped and line breaks become spaces."""
+    def cell(value: str) -> str:
+        return " ".join(str(value).split()).replace("|", "\\|") or " "
+
+    lines = ["| " + " | ".join(map(cell, headers)) + " |",
+             "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(map(cell, row)) + " |" for row in rows]
+    return "\n".join(lines)

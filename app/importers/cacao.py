@@ -569,6 +569,13 @@ class _Flattener:
         self.seen: set[str] = set()
         self.notes: list[str] = []
         self.failures: list[tuple[str, str]] = []
+        # a step several forward paths lead to (where parallel or conditional branches join)
+        # waits until every one of them has reached it, so it is listed after all of them
+        self.waiting_for: dict[str, int] = {}
+        for step in self.workflow.values():
+            for target in _forward(step):
+                self.waiting_for[target] = self.waiting_for.get(target, 0) + 1
+        self.deferred: list[str] = []
 
     def name(self, sid: str) -> str:
         step = self.workflow.get(sid)
@@ -586,6 +593,15 @@ class _Flattener:
                         self.notes.append(f"step {self.name(sid)} is reached more than once in "
                                           "the CACAO file; it is listed once")
                     break
+                self.waiting_for[sid] = self.waiting_for.get(sid, 0) - 1
+                if self.waiting_for[sid] > 0:  # more branches lead here: list it after them
+                    if sid not in self.deferred:
+                        self.deferred.append(sid)
+                    break
+                if sid in self.deferred and self.workflow[sid]["type"] in (
+                        "action", "playbook-action"):
+                    self.notes.append(f"several branches lead to step {self.name(sid)} in the "
+                                      "CACAO file; it is listed once, after them")
                 self.seen.add(sid)
                 step = self.workflow[sid]
                 kind = step["type"]
@@ -645,6 +661,9 @@ class _Flattener:
 
     def run(self) -> list[str]:
         self.walk(self.doc["workflow_start"])
+        while pending := [s for s in self.deferred if s not in self.seen]:
+            self.waiting_for[pending[0]] = 0  # its other paths are not on the main path
+            self.walk(pending[0])
         done = 0
         while done < len(self.failures):  # walking a failure path may meet more of them
             sid, target = self.failures[done]
@@ -671,6 +690,19 @@ class _Flattener:
                               f" cannot be reached from workflow_start and "
                               f"{'are' if len(left) > 1 else 'is'} left out")
         return self.order
+
+
+def _forward(step: Any) -> list[str]:
+    """The steps a step leads to on its forward paths (on_failure aside)."""
+    if not isinstance(step, dict):
+        return []
+    out = [step[k] for k in ("on_completion", "on_success", "on_true", "on_false")
+           if isinstance(step.get(k), str)]
+    out += [t for t in step.get("next_steps") or [] if isinstance(t, str)]
+    cases = step.get("cases")
+    if isinstance(cases, dict):
+        out += [t for t in cases.values() if isinstance(t, str)]
+    return out
 
 
 def _to_data(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:

@@ -77,12 +77,12 @@ def rate_objective(store: Store, ref: str | int, objective: str, rating: str, *,
                       "strengths": row.strengths, "improvements": row.improvements}
             tx.record("exercise.rate", "exercise_rating", row.id or 0, change)
             return change
-        wanted = {"rating": grade} | {k: v for k, v in texts.items() if v is not None}
-        change = tx.update(row, wanted, "exercise.rate", "exercise_rating", row.id or 0)
-        if change:
-            row.rated_at, row.rated_by = tx.now, tx.store.actor
-            tx.session.add(row)
-        return change
+        wanted: dict[str, Any] = {"rating": grade} | {k: v for k, v in texts.items()
+                                                      if v is not None}
+        if all(getattr(row, f) == v for f, v in wanted.items()):
+            return {}
+        wanted |= {"rated_at": tx.now, "rated_by": tx.store.actor}
+        return tx.update(row, wanted, "exercise.rate", "exercise_rating", row.id or 0)
 
 
 def _due(text: str) -> str:
@@ -133,6 +133,9 @@ def add_improvement(store: Store, ref: str | int, action: str, owner: str, due: 
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     due_on = _due(due)
+    if due_on < store.clock().date().isoformat():
+        raise InvalidInput(f"the due date {due_on} is in the past; an improvement item is "
+                           "due from today on")
     with store.write() as tx:
         view = _closed_exercise(tx, ref)
         if objective is not None and objective not in {o.id for o in view.scenario.objectives}:
@@ -222,7 +225,7 @@ def report_of(view: ExerciseView, now: Any) -> dict[str, Any]:
                      "closed_at": view.closed_at,
                      "clock": ex.format_offset(view.now_ms(now)),
                      "final": view.status == "closed"},
-        "metrics": metrics.as_dict(),
+        "metrics": _with_scenario_dates(metrics.as_dict(), metrics, view.starts_at),
         "objectives": [
             {"id": o.id, "text": o.text,
              "rating": (r := view.ratings.get(o.id)) and r.rating,
@@ -237,6 +240,18 @@ def report_of(view: ExerciseView, now: Any) -> dict[str, Any]:
                  "text": e.text, "inject": e.inject, "step": e.step, "clock": e.clock,
                  "containment": e.containment} for e in view.entries],
         "banner_end": ex.BANNER}
+
+
+def _with_scenario_dates(data: dict[str, Any], metrics: ex.Metrics, starts_at: str
+                         ) -> dict[str, Any]:
+    """Each clock's deadline also as a scenario date and time (``due_at``)."""
+    from datetime import timedelta
+
+    base = ex.clock_start(starts_at)
+    for out, c in zip(data["clocks"], metrics.clocks, strict=True):
+        out["due_at"] = (None if c.due_ms is None else
+                         (base + timedelta(seconds=c.due_ms // 1000)).strftime("%Y-%m-%dT%H:%MZ"))
+    return data
 
 
 def exercise_summary(store: Store) -> dict[str, Any] | None:

@@ -14,6 +14,10 @@ or on a clause enclosing it (its paragraph, article, section, chapter…). A map
 of a clause does not reach the whole: mapping `Art. 32(1)(a)` does not cover `Art. 32(1)`.
 `no-relationship` mappings never cover anything.
 
+**Not applicable.** A clause the analyst declared not applicable (with a justification,
+`services.applicability`) leaves the obligations, with every clause inside it: it is neither
+covered nor a gap, and it does not count in the denominator.
+
 **Coverage.** An obligation is *fully covered* when a reaching mapping has coverage `full`;
 *partially covered* when mappings reach it but none is `full`; otherwise *not covered*. Per
 control, the same rule with only that control's mappings: the control covers an obligation
@@ -85,9 +89,12 @@ def reach(snap: Snapshot) -> Reach:
     has_assessable_child = {c.parent_id for c in snap.clauses.values() if c.assessable}
     inherited: dict[int, dict[str, str]] = {}
     provision: dict[int, int] = {}
+    out_of_scope: set[int] = set()
     out = Reach([], {}, {})
     for c in snap.preorder():
         parent = c.parent_id if c.parent_id in snap.clauses else None
+        if c.id in snap.not_applicable or parent in out_of_scope:
+            out_of_scope.add(c.id)
         here = inherited[parent] if parent is not None else {}
         mine = own.get(c.id)
         if mine:
@@ -98,7 +105,7 @@ def reach(snap: Snapshot) -> Reach:
         inherited[c.id] = here
         provision[c.id] = (c.id if parent is None or c.kind in PROVISION_KINDS
                            else provision[parent])
-        if c.assessable and c.id not in has_assessable_child:
+        if c.assessable and c.id not in has_assessable_child and c.id not in out_of_scope:
             out.obligations.append(c.id)
             out.by_control[c.id] = here
             out.provision[c.id] = provision[c.id]

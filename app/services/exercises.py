@@ -188,9 +188,11 @@ class ExerciseSummary:
     def now_ms(self, now: datetime) -> int:
         return ex.exercise_ms(self.clock_ms, _when(self.running_since), self.speed, now)
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, now: datetime | None = None) -> dict[str, Any]:
+        """The summary; with `now`, the clock of a running exercise as it stands then."""
+        clock = self.clock_ms if now is None else self.now_ms(now)
         return {"id": exercise_label(self.id), "title": self.title, "playbook": self.playbook,
-                "status": self.status, "clock": ex.format_offset(self.clock_ms),
+                "status": self.status, "clock": ex.format_offset(clock),
                 "entries": self.entries, "created_at": self.created_at,
                 "closed_at": self.closed_at}
 
@@ -265,7 +267,7 @@ def create_exercise(store: Store, playbook: str, scenario: Path | ex.Scenario | 
         moment = scenario.starts_at
         if starts_at:
             try:
-                moment = iso_utc(ex.clock_start(starts_at))
+                moment = iso_utc(ex.clock_start(starts_at, "the start moment"))
             except ValueError as exc:
                 raise InvalidInput(str(exc)) from None
         row = Exercise(title=title or scenario.title, playbook_id=pb_row.id or 0,
@@ -368,27 +370,31 @@ def log(store: Store, ref: str | int, kind: str, text: str, *, actor: str | None
                                "start its clock first")
         from sqlmodel import func
 
-        # what the checks need, without reading the whole log: the entry count and any
-        # "became aware" entry (so a long exercise logs as fast as a short one)
+        # what the checks need, without reading the whole log: the entry count, the
+        # "became aware" entry and those naming a clock (so a long exercise logs as fast
+        # as a short one)
         count = tx.session.exec(select(func.count()).select_from(ExerciseEntry)
                                 .where(ExerciseEntry.exercise_id == row.id)).one()
-        aware = tx.session.exec(select(ExerciseEntry).where(
-            ExerciseEntry.exercise_id == row.id, ExerciseEntry.kind == "aware")).all()
-        view = _view(row, list(aware))
-        try:
-            kind = ex.check_entry(kind, scenario=view.scenario, playbook=view.playbook,
-                                  entries=list(view.entries), inject=inject, step=step,
-                                  clock=clock, containment=containment)
-            words = clean_text(text or "", "the entry", MAX_ENTRY, multiline=True,
-                               required=kind != "aware")
-            who = clean_text(actor or tx.store.actor, "the actor", 120)
-        except ValueError as exc:
-            raise InvalidInput(str(exc)) from None
+        relevant = tx.session.exec(select(ExerciseEntry).where(
+            ExerciseEntry.exercise_id == row.id,
+            (col(ExerciseEntry.kind) == "aware") | col(ExerciseEntry.clock).is_not(None))
+            .order_by(col(ExerciseEntry.id))).all()
+        view = _view(row, list(relevant))
         now_ms = _fold(tx, row)
         if at_ms is not None and not 0 <= at_ms <= now_ms:
             raise InvalidInput(f"an entry at {ex.format_offset(at_ms)} would lie outside the "
                                f"exercise so far (T+00:00 to {ex.format_offset(now_ms)})")
         at_ms = now_ms if at_ms is None else int(at_ms)
+        clock = None if clock is None else clock.strip().lower()
+        try:
+            kind = ex.check_entry(kind, scenario=view.scenario, playbook=view.playbook,
+                                  entries=list(view.entries), inject=inject, step=step,
+                                  clock=clock, containment=containment, at_ms=at_ms)
+            words = clean_text(text or "", "the entry", MAX_ENTRY, multiline=True,
+                               required=kind != "aware")
+            who = clean_text(actor or tx.store.actor, "the actor", 120)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
         if kind == "aware" and not words:
             words = "The team became aware of the incident"
         entry = ExerciseEntry(exercise_id=row.id or 0, at_ms=at_ms, kind=kind, text=words,

@@ -104,26 +104,30 @@ def _insert(tx: Tx, pb: Playbook, origin: str, source: str, notes: tuple[str, ..
 
 def read_playbook_file(path: Path) -> tuple[Playbook, str, tuple[str, ...]]:
     """(playbook, origin, notes) from a file: CACAO 2.0 JSON, or our own YAML/JSON shape."""
+    import codecs
+
     from app.importers.source import read_bytes
     from app.importers.yaml_safe import load_yaml
 
     data = read_bytes(path, limit=MAX_FILE)
-    if data.lstrip()[:1] == b"{":
+    if data.removeprefix(codecs.BOM_UTF8).lstrip()[:1] == b"{":
         try:
-            probe = json.loads(data)
-        except (ValueError, UnicodeDecodeError):
-            probe = None
+            probe = json.loads(data.removeprefix(codecs.BOM_UTF8))
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            probe = None  # the readers below say what is wrong with it
         if isinstance(probe, dict) and ("spec_version" in probe or
                                          probe.get("type") == "playbook"):
             from app.importers.cacao import read_cacao
 
-            imported = read_cacao(data, path.name)
+            imported = read_cacao(data.removeprefix(codecs.BOM_UTF8), path.name)
             return imported.playbook, "cacao", imported.notes
     parsed = load_yaml(data, path)
     try:
         return parse_playbook(parsed, str(path)), "yaml", ()
-    except ValueError as exc:
-        raise ImportFailed(f"{path}: {exc}") from None
+    except ValueError as exc:  # name the file once, whether or not the sentence does
+        message = str(exc)
+        raise ImportFailed(message if message.startswith(str(path))
+                           else f"{path}: {message}") from None
 
 
 def import_playbook(store: Store, path: Path, *, replace: bool = False) -> PlaybookView:

@@ -85,6 +85,8 @@ class Snapshot:
     clauses: dict[int, ClauseRow]  # regulation by regulation, each in document order
     controls: list[ControlRow]
     mappings: list[MappingRow]  # by clause (document order), then control; lean: any order
+    # clauses declared not applicable (clause id → justification); see services.applicability
+    not_applicable: dict[int, str] = field(default_factory=dict)
     _children: dict[int | None, list[int]] | None = field(default=None, repr=False)
     regulation: dict[int, RegRow] = field(init=False, repr=False)  # by id
 
@@ -239,6 +241,9 @@ def load_snapshot(store: Store | Reader, regulation_ids: Iterable[int] | None = 
             f"SELECT {', '.join('m.' + c.strip() for c in columns.split(','))} FROM mapping m "
             f"JOIN clause c ON c.id = m.clause_id WHERE c.regulation_id IN ({marks})"
             + (" AND m.review_status IN ('reviewed', 'approved')" if reviewed_only else "")), ids)
+        scope_rows = _fetch(dbapi, (
+            "SELECT s.clause_id, s.justification FROM clause_scope s JOIN clause c ON "
+            f"c.id = s.clause_id WHERE s.applicable = 0 AND c.regulation_id IN ({marks})"), ids)
     order = {rid: i for i, rid in enumerate(ids)}
     clause_list = [ClauseRow._make((*row[:6], bool(row[6]), row[7])) for row in clause_rows]
     clause_list.sort(key=lambda c: (order[c.regulation_id], c.position))
@@ -256,4 +261,5 @@ def load_snapshot(store: Store | Reader, regulation_ids: Iterable[int] | None = 
         clauses={c.id: c for c in clause_list},
         controls=[ControlRow(*row) for row in control_rows],
         mappings=mappings,
+        not_applicable=dict(scope_rows),
     )

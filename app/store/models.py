@@ -426,6 +426,21 @@ class ImprovementItem(SQLModel, table=True):
     updated_at: str
 
 
+class ClauseScope(SQLModel, table=True):
+    """The analyst's decision that a clause applies, or does not (with why), to the
+    organisation; a clause with no row applies. Not applicable covers the clauses inside it."""
+
+    __tablename__ = "clause_scope"
+    __table_args__ = (UniqueConstraint("clause_id", name="uq_clause_scope"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    clause_id: int = Field(foreign_key="clause.id")
+    applicable: bool
+    justification: str = ""
+    decided_at: str
+    decided_by: str
+
+
 class AuditEvent(SQLModel, table=True):
     """One link of the hash chain. Append-only: services never update or delete these rows."""
 
@@ -449,4 +464,4 @@ AUDITED: tuple[str, ...] = ("workspace", "control", "regulation", "clause", "map
                              "evidence", "evidence_version", "evidence_link", "control_test",
                              "ai_system", "model_version", "risk_matrix", "risk", "risk_score",
                              "risk_link", "playbook", "exercise", "exercise_entry",
-                             "exercise_rating", "improvement_item")
+                             "exercise_rating", "improvement_item", "clause_scope")

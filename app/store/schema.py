@@ -340,6 +340,17 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE INDEX ix_improvement_risk ON improvement_item (risk_id)",
         "CREATE INDEX ix_improvement_control ON improvement_item (control_id)",
     ),
+    8: (
+        """CREATE TABLE clause_scope (
+            id INTEGER NOT NULL PRIMARY KEY,
+            clause_id INTEGER NOT NULL REFERENCES clause (id),
+            applicable BOOLEAN NOT NULL,
+            justification VARCHAR NOT NULL,
+            decided_at VARCHAR NOT NULL,
+            decided_by VARCHAR NOT NULL,
+            CONSTRAINT uq_clause_scope UNIQUE (clause_id)
+        )""",
+    ),
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -20,13 +20,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.geometry import Region
-from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
 
 from app.domain import exercise as ex
 from app.domain.risk import risk_label
 from app.errors import CrosswalkError
+from app.tui.markup import escape
 from app.tui.messages import RegisterChanged, RegisterFailed
 from app.tui.screens.after_action_dialogs import (
     ImprovementDialog,
@@ -37,6 +37,7 @@ from app.tui.screens.after_action_dialogs import (
     RatingDraft,
 )
 from app.tui.screens.risk_dialogs import start_register_write
+from app.tui.widgets.plain_table import PlainTable
 
 if TYPE_CHECKING:
     from app.services.exercises import ExerciseView, Improvement
@@ -144,12 +145,12 @@ class AfterActionScreen(Screen[None]):
                 metrics.border_title = "Metrics"
                 yield metrics
             yield Static(id="aa-open-note")
-            yield DataTable(id="aa-objectives", cursor_type="row")
+            yield PlainTable(id="aa-objectives", cursor_type="row")
             yield Static(id="aa-objective-detail")
-            yield DataTable(id="aa-improvements", cursor_type="row")
+            yield PlainTable(id="aa-improvements", cursor_type="row")
             with Horizontal(id="aa-timing"):
-                yield DataTable(id="aa-injects", cursor_type="row")
-                yield DataTable(id="aa-clocks", cursor_type="row")
+                yield PlainTable(id="aa-injects", cursor_type="row")
+                yield PlainTable(id="aa-clocks", cursor_type="row")
         yield Footer()
 
     @property

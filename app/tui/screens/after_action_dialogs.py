@@ -13,15 +13,16 @@ from typing import TYPE_CHECKING, TypeVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.markup import escape
 from textual.widgets import Footer, Select, Static
 
 from app.domain import exercise as ex
 from app.domain.controls import CONTROLS
 from app.domain.evidence import parse_date
 from app.domain.text import clean_text
+from app.tui.markup import escape
 from app.tui.screens.evidence_dialogs import FormDialog, _field, _input
 from app.tui.screens.risk_dialogs import _text_field
+from app.tui.widgets.plain_select import PlainSelect
 
 if TYPE_CHECKING:
     from app.services.exercises import Improvement, Rating
@@ -93,7 +94,7 @@ class RatingDialog(AfterActionForm[RatingDraft | None]):
         with Vertical(id="aa-rating-form", classes="dialog evidence-form aa-form"):
             yield Static(f"[b]Rate {escape(o.id)}[/]  [dim]{self.exercise} · after-action "
                          f"report[/]\n{escape(o.text)}", id="aa-form-title")
-            yield _field("Rating", Select(
+            yield _field("Rating", PlainSelect(
                 [(f"{k}  {meaning}", k) for k, meaning in ex.RATINGS.items()],
                 value=d.rating if d is not None and d.rating in ex.RATINGS else Select.NULL,
                 prompt="choose P, S, M or U", id="aa-rating", compact=True))
@@ -163,15 +164,15 @@ class ImprovementDialog(AfterActionForm[ImprovementDraft | None]):
                 yield _field("Owner", _input(v.get("owner", ""), "aa-owner",
                                              "who answers for it"))
                 yield _field("Due", _input(v.get("due", ""), "aa-due", "YYYY-MM-DD"))
-            yield _field("Objective", Select(objectives, value=pick(objectives,
+            yield _field("Objective", PlainSelect(objectives, value=pick(objectives,
                                                        v.get("objective")), prompt="no objective",
                                              id="aa-objective", compact=True))
             with Horizontal(classes="form-row"):
-                yield _field("Risk (treatment action)", Select(
+                yield _field("Risk (treatment action)", PlainSelect(
                     risk_options(self.risks), value=pick(risk_options(self.risks), v.get("risk")),
                     prompt="no risk" if self.risks else "no risks in the register",
                     id="aa-risk", compact=True))
-                yield _field("Control (control action)", Select(
+                yield _field("Control (control action)", PlainSelect(
                     control_options(), value=pick(control_options(), v.get("control")),
                     prompt="no control", id="aa-control", compact=True))
             yield from self.buttons()
@@ -231,11 +232,11 @@ class ImprovementLinkDialog(AfterActionForm[LinkDraft | None]):
             yield Static(f"[b]Link {i.label}[/]  {escape(i.action)}\n[dim]linked to: "
                          f"{escape(now)} · a risk still open becomes treated: mitigate[/]",
                          id="aa-form-title")
-            yield _field("Risk (treatment action)", Select(
+            yield _field("Risk (treatment action)", PlainSelect(
                 risk_options(self.risks), value=pick(risk_options(self.risks), v.get("risk")),
                 prompt="no risk" if self.risks else "no risks in the register",
                 id="aa-risk", compact=True))
-            yield _field("Control (control action)", Select(
+            yield _field("Control (control action)", PlainSelect(
                 control_options(), value=pick(control_options(), v.get("control")),
                 prompt="no control", id="aa-control", compact=True))
             yield from self.buttons()

@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.markup import escape
 from textual.widgets import DataTable, Static
 
 from app.services.audit import change_summary, event_count, events, parse_change
+from app.tui.markup import escape
 from app.tui.screens.base import SectionScreen
 from app.tui.widgets.chain_status import ChainStatus
+from app.tui.widgets.plain_table import PlainTable
 
 if TYPE_CHECKING:
     from app.store.models import AuditEvent
@@ -41,7 +42,7 @@ class AuditLogScreen(SectionScreen):
 
     def compose_body(self) -> ComposeResult:
         yield Static(id="audit-summary")
-        table: DataTable[object] = DataTable(id="audit-table", cursor_type="row")
+        table: DataTable[object] = PlainTable(id="audit-table", cursor_type="row")
         yield table
         yield Static(id="audit-detail")
         yield ChainStatus(self.store, id="audit-chain")

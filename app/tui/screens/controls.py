@@ -9,13 +9,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Select, Static, TextArea
 
 from app.domain.controls import ControlStatus
 from app.errors import CrosswalkError
 from app.services.controls import list_controls, update_control, validate_fields
+from app.tui.markup import escape
 from app.tui.messages import (
     ControlSaved,
     ControlSaveFailed,
@@ -30,6 +30,8 @@ from app.tui.screens.evidence_dialogs import (
     start_write,
     status_markup,
 )
+from app.tui.widgets.plain_select import PlainSelect
+from app.tui.widgets.plain_table import PlainTable
 from app.tui.widgets.status_cell import status_cell
 
 if TYPE_CHECKING:
@@ -74,7 +76,7 @@ class EditControlDialog(ModalScreen[ControlEdit | None]):
             yield Label("Owner")
             yield Input(value["owner"], placeholder="who is accountable", id="owner")
             yield Label("Implementation status")
-            yield Select([(s.label, s.value) for s in ControlStatus],
+            yield PlainSelect([(s.label, s.value) for s in ControlStatus],
                          value=value["status"] if known else Select.NULL,
                          allow_blank=not known, prompt="choose a status", id="status")
             yield Label("Narrative — how the control is implemented")
@@ -137,7 +139,7 @@ class ControlsScreen(SectionScreen):
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="controls-split"):
-            table: DataTable[object] = DataTable(id="controls-table", cursor_type="row")
+            table: DataTable[object] = PlainTable(id="controls-table", cursor_type="row")
             table.border_title = "Controls"
             yield table
             with VerticalScroll(id="control-detail"):
@@ -323,7 +325,7 @@ class ControlsScreen(SectionScreen):
         if edit is None:
             return
         if not edit.changes:
-            self.notify(f"{edit.control_id}: nothing changed")
+            self.notify(f"{edit.control_id}: nothing changed", markup=False)
             return
         self.save_control(edit)
 
@@ -346,8 +348,8 @@ class ControlsScreen(SectionScreen):
     def on_control_saved(self, message: ControlSaved) -> None:
         if message.changed:
             self.notify(f"{message.control_id}: saved {', '.join(message.changed)}",
-                        title="Control updated")
+                        title="Control updated", markup=False)
         else:
-            self.notify(f"{message.control_id}: nothing changed")
+            self.notify(f"{message.control_id}: nothing changed", markup=False)
         self._select = message.control_id
         self.reload()

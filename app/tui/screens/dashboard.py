@@ -8,16 +8,17 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.markup import escape
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from app.domain.controls import SHORT_CATEGORIES
 from app.services.controls import list_controls
 from app.services.workspace import workspace_status
+from app.tui.markup import escape
 from app.tui.messages import CoverageLoaded, RisksSummaryLoaded
 from app.tui.screens.base import SectionScreen
 from app.tui.widgets.chain_status import ChainStatus
+from app.tui.widgets.plain_table import PlainTable
 from app.tui.widgets.status_cell import evidence_cell, status_cell
 
 
@@ -65,7 +66,7 @@ class DashboardScreen(SectionScreen):
             yield Static(id="dash-evidence")
             yield Static(id="dash-risks")
             yield Static(id="dash-exercises")
-            yield DataTable(id="dash-controls", cursor_type="row")
+            yield PlainTable(id="dash-controls", cursor_type="row")
             yield ChainStatus(self.store, id="dash-chain")
 
     def on_mount(self) -> None:

@@ -13,7 +13,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.markup import escape
 from textual.widgets import Input, LoadingIndicator, ProgressBar, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -23,6 +22,7 @@ from app.domain.text import human_size
 from app.errors import CrosswalkError
 from app.services.audit import head_seq
 from app.services.evidence import EvidenceDetail
+from app.tui.markup import escape
 from app.tui.messages import (
     EvidenceChanged,
     EvidenceDetailLoaded,
@@ -52,6 +52,7 @@ from app.tui.screens.evidence_dialogs import (
 )
 from app.tui.widgets.evidence_preview import EvidencePreview
 from app.tui.widgets.evidence_table import EvidenceTable
+from app.tui.widgets.plain_select import PlainSelect
 
 ALL = "all"
 FIRST_PAGE = 200  # rows read first, so the screen shows some at once
@@ -156,9 +157,9 @@ class EvidenceScreen(SectionScreen):
         """The filter bar and the preview, once the table is on screen: the first widgets of
         their kinds cost Textual a restyle of the whole app, which should not delay the rows."""
         self.query_one("#ev-bar").mount(
-            Select([(s, s) for s in STATUS_FILTERS], value=ALL, allow_blank=False,
+            PlainSelect([(s, s) for s in STATUS_FILTERS], value=ALL, allow_blank=False,
                    id="ev-status", compact=True),
-            Select([("all controls", ALL)] + [(c.id, c.id) for c in CONTROLS],
+            PlainSelect([("all controls", ALL)] + [(c.id, c.id) for c in CONTROLS],
                    value=ALL, allow_blank=False, id="ev-control", compact=True),
             Input(placeholder="filter titles (/)", id="ev-filter", compact=True))
         self.query_one("#ev-detail").mount(EvidencePreview(id="ev-preview"))
@@ -354,10 +355,10 @@ class EvidenceScreen(SectionScreen):
     def _need_detail(self) -> EvidenceDetail | None:
         current = self.table.current
         if current is None:
-            self.notify("no evidence highlighted", severity="warning")
+            self.notify("no evidence highlighted", severity="warning", markup=False)
             return None
         if self.detail is None or self.detail.evidence.id != current.id:
-            self.notify("still reading this evidence; try again", severity="warning")
+            self.notify("still reading this evidence; try again", severity="warning", markup=False)
             return None
         return self.detail
 
@@ -441,7 +442,7 @@ class EvidenceScreen(SectionScreen):
         if d is None:
             return
         if not d.links:
-            self.notify(f"{d.label} is not linked to anything")
+            self.notify(f"{d.label} is not linked to anything", markup=False)
             return
 
         def chosen(choice: tuple[str, str] | None) -> None:
@@ -472,7 +473,7 @@ class EvidenceScreen(SectionScreen):
             if changes is None:
                 return
             if not changes:
-                self.notify(f"{d.label}: nothing changed")
+                self.notify(f"{d.label}: nothing changed", markup=False)
                 return
             from app.services.evidence import update_evidence
 

@@ -17,7 +17,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.dom import DOMNode
-from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import (
     Button,
@@ -38,6 +37,7 @@ from app.domain.controls import CONTROLS
 from app.errors import CrosswalkError
 from app.services.evidence import Source, check_provenance, check_record
 from app.services.evidence_status import EvidenceRow
+from app.tui.markup import escape
 from app.tui.messages import (
     EvidenceChanged,
     EvidenceFailed,
@@ -46,6 +46,7 @@ from app.tui.messages import (
     EvidenceWorking,
 )
 from app.tui.screens.import_dialogs import FilePickerDialog
+from app.tui.widgets.plain_select import PlainSelect
 
 if TYPE_CHECKING:
     from app.services.evidence import EvidenceDetail
@@ -183,7 +184,7 @@ def _input(value: str, widget_id: str, placeholder: str = "") -> Input:
 
 
 def _select(options: tuple[str, ...], value: str, widget_id: str) -> Select[str]:
-    return Select([(o, o) for o in options], value=value if value in options else options[0],
+    return PlainSelect([(o, o) for o in options], value=value if value in options else options[0],
                   allow_blank=False, id=widget_id, compact=True)
 
 
@@ -457,7 +458,7 @@ class LinkDialog(FormDialog[LinkForm | None]):
         with Vertical(id="link-form", classes="dialog evidence-form"):
             yield Static(f"[b]Link {self.label}[/]  {escape(self.title_text)}\n"
                          f"[dim]linked to: {now}[/]")
-            yield _field("Control", Select([(f"{c.id}  {c.name}", c.id) for c in CONTROLS],
+            yield _field("Control", PlainSelect([(f"{c.id}  {c.name}", c.id) for c in CONTROLS],
                                            prompt="no control", id="ev-link-control",
                                            compact=True))
             yield _field("Clauses (full refs, e.g. GDPR Art. 32(1)(b); HIPAA § 164.312(b))",
@@ -535,7 +536,7 @@ class TestDialog(FormDialog[TestForm | None]):
                          "what, with what result[/]")
             with VerticalScroll(classes="form-body"):
                 with Horizontal(classes="form-row"):
-                    yield _field("Control", Select(
+                    yield _field("Control", PlainSelect(
                         [(c.id, c.id) for c in CONTROLS if c.id in wanted],
                         value=self.control_id if self.control_id in wanted else wanted[0],
                         allow_blank=False, id="ct-control", compact=True))
@@ -610,7 +611,7 @@ class ExportDialog(FormDialog[ExportForm | None]):
         with Vertical(id="export-form", classes="dialog evidence-form"):
             yield Static(f"[b]Export {d.label}[/]  {escape(d.evidence.title)}\n[dim]to a "
                          "folder (the file keeps its name) or to a file path[/]")
-            yield _field("Version", Select(options, value=self.version, allow_blank=False,
+            yield _field("Version", PlainSelect(options, value=self.version, allow_blank=False,
                                            id="ev-export-version", compact=True))
             yield _field("Folder or file", _input(str(self.start), "ev-export-path"))
             yield Checkbox("Overwrite an existing file", id="ev-export-overwrite",
@@ -715,7 +716,7 @@ class EvidencePickerDialog(ModalScreen[int | None]):
     def _pick(self) -> None:
         options = self.query_one("#picker-list", OptionList)
         if options.highlighted is None:
-            self.notify("no evidence matches", severity="warning")
+            self.notify("no evidence matches", severity="warning", markup=False)
             return
         option = options.get_option_at_index(options.highlighted)
         self.dismiss(int(option.id or 0))

@@ -7,13 +7,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.markup import escape
 from textual.widgets import Checkbox, Input, Select, Static
 
 from app.domain import exercise as ex
+from app.tui.markup import escape
 from app.tui.screens.evidence_dialogs import FormDialog, _field, _input
+from app.tui.widgets.plain_select import PlainSelect
 
 if TYPE_CHECKING:
     from app.services.exercises import ExerciseView
@@ -45,12 +47,12 @@ class NewExerciseDialog(FormDialog[NewExercise | None]):
 
     def compose(self) -> ComposeResult:
         d = self.draft
-        options = [(f"{v.playbook.title} ({v.playbook.id})", v.playbook.id)
+        options = [(Text(f"{v.playbook.title} ({v.playbook.id})"), v.playbook.id)
                    for v in self.playbooks]
         first = d.playbook if d else (options[0][1] if options else NONE)
         with Vertical(id="exercise-form", classes="dialog evidence-form"):
             yield Static(f"[b]New exercise[/]  [dim]{ex.BANNER}[/]")
-            yield _field("Playbook", Select(options, value=first, allow_blank=False,
+            yield _field("Playbook", PlainSelect(options, value=first, allow_blank=False,
                                             id="nx-playbook", compact=True))
             yield _field("Scenario file (YAML or JSON; blank: the playbook's shipped "
                          "scenario)", _input(d.scenario if d else "", "nx-scenario",
@@ -58,7 +60,7 @@ class NewExerciseDialog(FormDialog[NewExercise | None]):
             with Horizontal(classes="form-row"):
                 yield _field("Title (blank: the scenario's)",
                              _input(d.title if d else "", "nx-title"))
-                yield _field("Speed ×", Select([(f"×{s}", str(s)) for s in SPEEDS],
+                yield _field("Speed ×", PlainSelect([(f"×{s}", str(s)) for s in SPEEDS],
                                                value=str(d.speed) if d and d.speed else Select.NULL,
                                                prompt="the scenario's", id="nx-speed",
                                                compact=True))
@@ -103,10 +105,12 @@ class LogLineDialog(FormDialog[LogDraft | None]):
     def compose(self) -> ComposeResult:
         view, d = self.view, self.draft
         released, _ = ex.due_injects(view.scenario, self.at_ms)
-        injects = [(f"{i.id} {ex.format_offset(i.at_ms)} — {i.content[:50]}", i.id)
+        injects = [(Text(f"{i.id} {ex.format_offset(i.at_ms)} — {i.content[:50]}"), i.id)
                    for i in reversed(released)]
-        inject = d.inject if d else (released[-1].id if released else NONE)
-        steps = [(f"{n}. {s.name}", str(n)) for n, s in enumerate(view.playbook.steps, 1)]
+        # a response answers the latest inject by default; a facilitator's note answers none
+        inject = d.inject if d else (released[-1].id if released and self.kind != "note"
+                                     else NONE)
+        steps = [(Text(f"{n}. {s.name}"), str(n)) for n, s in enumerate(view.playbook.steps, 1)]
         with Vertical(id="logline-form", classes="dialog evidence-form"):
             yield Static(f"[b]{KIND_TITLES[self.kind]}[/] at "
                          f"[b]{ex.format_offset(self.at_ms)}[/]  [dim]{view.label} · "
@@ -115,18 +119,18 @@ class LogLineDialog(FormDialog[LogDraft | None]):
                                                  "type, then enter"))
             with Horizontal(classes="form-row"):
                 yield _field("Who", _input(d.actor if d else self.actor, "lg-actor"))
-                yield _field("Answers inject", Select(injects, value=inject or Select.NULL,
+                yield _field("Answers inject", PlainSelect(injects, value=inject or Select.NULL,
                                                       prompt="none", id="lg-inject",
                                                       compact=True))
             with Horizontal(classes="form-row"):
-                yield _field("Completes playbook step", Select(
+                yield _field("Completes playbook step", PlainSelect(
                     steps, value=str(d.step) if d and d.step else Select.NULL,
                     prompt="none", id="lg-step", compact=True))
                 if self.kind in ("notification", "decision"):
                     label = ("Meets regulatory clock" if self.kind == "notification"
                              else "Decides this clock does not apply")
-                    clocks = [(c, c) for c in view.playbook.clocks]
-                    yield _field(label, Select(clocks, value=(d.clock if d and d.clock
+                    clocks = [(Text(c), c) for c in view.playbook.clocks]
+                    yield _field(label, PlainSelect(clocks, value=(d.clock if d and d.clock
                                                               else Select.NULL),
                                                prompt="none", id="lg-clock", compact=True))
             if self.kind == "decision":

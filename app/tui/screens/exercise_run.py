@@ -19,7 +19,6 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Static
@@ -28,7 +27,9 @@ from app.domain import exercise as ex
 from app.errors import CrosswalkError
 from app.services.exercises import ExerciseView
 from app.store import Store
+from app.tui.markup import escape
 from app.tui.screens.exercise_dialogs import SPEEDS, LogDraft, LogLineDialog, describe
+from app.tui.widgets.plain_table import PlainTable
 
 OUTCOME_STYLE = {"met": "$text-success", "missed": "b $text-error", "running": "b",
                  "open at close": "$text-warning", "not applicable": "dim",
@@ -159,7 +160,7 @@ class ExerciseRunScreen(Screen[None]):
             with VerticalScroll(id="ex-right"):
                 yield Static(id="ex-clocks")
                 yield Static(id="ex-steps")
-        table: DataTable[str] = DataTable(id="ex-log", cursor_type="row")
+        table: DataTable[str] = PlainTable(id="ex-log", cursor_type="row")
         table.border_title = "Log"
         yield table
         yield Static("[b]a[/] became aware  [b]d[/] decision  [b]e[/] escalation  "
@@ -306,10 +307,11 @@ class ExerciseRunScreen(Screen[None]):
         if self.view is None:
             return False
         if self.view.status == "closed":
-            self.notify(f"{self.view.label} is closed; its log is final", severity="warning")
+            self.notify(f"{self.view.label} is closed; its log is final", severity="warning",
+                        markup=False)
             return False
         if self.view.status == "planned":
-            self.notify("Start the exercise clock first (space)", severity="warning")
+            self.notify("Start the exercise clock first (space)", severity="warning", markup=False)
             return False
         return True
 
@@ -317,12 +319,27 @@ class ExerciseRunScreen(Screen[None]):
         """Mark the moment the team became aware: the regulatory clocks start."""
         from app.services.exercises import log
 
+        from app.tui.screens.dialogs import ConfirmDialog
+
         if not self._live():
             return
-        at = self.now_ms()
-        self.write("Became aware", lambda: (
-            log(self.store, self.exercise_id, "aware", "", at_ms=at),
-            f"Became aware at {ex.format_offset(at)}: the regulatory clocks run")[1])
+        assert self.view is not None
+        if self.view.aware_ms is not None:
+            self.notify(f"The team became aware at {ex.format_offset(self.view.aware_ms)}; "
+                        "the clocks run from that moment", severity="warning", markup=False)
+            return
+        at = self.now_ms()  # the moment the key was pressed, whatever the answer takes
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.write("Became aware", lambda: (
+                    log(self.store, self.exercise_id, "aware", "", at_ms=at),
+                    f"Became aware at {ex.format_offset(at)}: the regulatory clocks run")[1])
+
+        self.app.push_screen(ConfirmDialog(
+            f"The team became aware at {ex.format_offset(at)}? Every regulatory clock of "
+            "the playbook starts from this moment, and the log cannot take it back.",
+            "Became aware"), answered)
 
     def action_entry(self, kind: str) -> None:
         """Log a decision, escalation, notification, action or note."""

@@ -11,15 +11,16 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.markup import escape
 from textual.widgets import DataTable, Static
 
 from app.domain import exercise as ex
 from app.errors import CrosswalkError
 from app.services.exercises import ExerciseView
+from app.tui.markup import escape
 from app.tui.screens.base import SectionScreen
 from app.tui.screens.exercise_dialogs import NewExercise, NewExerciseDialog
 from app.tui.screens.exercise_run import ExerciseWriteFailed, ExerciseWritten, banner
+from app.tui.widgets.plain_table import PlainTable
 
 STATUS_MARKUP = {"planned": "dim", "running": "b $text-success", "paused": "b $text-warning",
                  "closed": ""}
@@ -67,7 +68,7 @@ class ExercisesScreen(SectionScreen):
 
     def compose_body(self) -> ComposeResult:
         yield banner()
-        table: DataTable[str] = DataTable(id="exl-table", cursor_type="row")
+        table: DataTable[str] = PlainTable(id="exl-table", cursor_type="row")
         table.border_title = "Tabletop exercises"
         yield table
         with VerticalScroll(id="exl-detail"):

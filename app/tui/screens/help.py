@@ -8,6 +8,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
+from app.tui.widgets.plain_table import PlainTable
+
 
 class HelpScreen(ModalScreen[None]):
     """Lists every key of the screen it was opened from, with its description and id."""
@@ -32,7 +34,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(f"Keys — {self._title}", id="help-title", markup=False)
-            table: DataTable[str] = DataTable(cursor_type="row", zebra_stripes=True)
+            table: DataTable[str] = PlainTable(cursor_type="row", zebra_stripes=True)
             table.add_columns("Key", "Action", "Id")
             table.add_rows(self._rows)
             yield table

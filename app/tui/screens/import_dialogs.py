@@ -7,11 +7,11 @@ from itertools import groupby
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import (
     Button,
@@ -31,7 +31,10 @@ from app.services.imports import ImportPlan
 from app.services.mapping_import import MappingImportPlan
 from app.services.versions import VersionDiff, diff_versions
 from app.store import Store
+from app.tui.markup import escape
 from app.tui.messages import DiffReady
+from app.tui.widgets.plain_select import PlainSelect
+from app.tui.widgets.plain_table import PlainTable
 
 
 class FilePickerDialog(ModalScreen[Path | None]):
@@ -139,7 +142,7 @@ class ImportDetailsDialog(ModalScreen[ImportDetails | None]):
             self.query_one("#details-code", Input).focus()
             return
         if "version" in self.missing and not version:
-            self.notify("give the version of the document", severity="warning")
+            self.notify("give the version of the document", severity="warning", markup=False)
             self.query_one("#details-version", Input).focus()
             return
         self.dismiss(ImportDetails(code, self.query_one("#details-title", Input).value.strip(),
@@ -180,7 +183,7 @@ class ImportPlanDialog(ModalScreen[bool]):
         self.plan = plan
         self._by_id: dict[int, ClauseNode] = {}
         self._groups: dict[int, list[ClauseNode]] = {}  # "173 recitals" folders
-        self._lists: dict[int, list[tuple[str, str, list[str]]]] = {}  # unplaced, refs
+        self._lists: dict[int, list[tuple[Text, str, list[str]]]] = {}  # unplaced, refs
         self._texts: dict[int, tuple[str, list[str]]] = {}  # their rows: heading, lines
 
     def compose(self) -> ComposeResult:
@@ -209,8 +212,9 @@ class ImportPlanDialog(ModalScreen[bool]):
                     self._add(tree.root, node)
                 continue
             self._groups[id(nodes)] = nodes  # a long run of recitals gets one folder
-            tree.root.add(f"[b]{len(nodes)} {escape(kind)}s[/] [dim]{escape(nodes[0].ref)} – "
-                          f"{escape(nodes[-1].ref)}[/]", data=id(nodes), allow_expand=True)
+            tree.root.add(Text.assemble((f"{len(nodes)} {kind}s", "bold"), " ",
+                                        (f"{nodes[0].ref} – {nodes[-1].ref}", "dim")),
+                          data=id(nodes), allow_expand=True)
         self._add_lists(tree)
         if tree.root.children:
             tree.move_cursor_to_line(0)
@@ -222,28 +226,30 @@ class ImportPlanDialog(ModalScreen[bool]):
         pages: dict[int, list[str]] = {}
         for page, text in self.plan.doc.unplaced:
             pages.setdefault(page, []).append(text)
-        rows = [(f"p. {page}  [dim]{_lines(len(lines))}[/]", f"Text no clause took, page {page}",
-                 lines) for page, lines in sorted(pages.items())]
+        rows = [(Text.assemble(f"p. {page}  ", (_lines(len(lines)), "dim")),
+                 f"Text no clause took, page {page}", lines)
+                for page, lines in sorted(pages.items())]
         self._unplaced = self._folder(tree, f"text no clause took "
                                             f"({_lines(len(self.plan.doc.unplaced))})", rows)
         if (fill := self.plan.fill) is not None:
             self._folder(tree, f"refs of the document not in the workspace ({len(fill.unplaced)})",
-                         [(escape(r), "Not in the workspace: its text is not imported", [r])
+                         [(Text(r), "Not in the workspace: its text is not imported", [r])
                           for r in fill.unplaced])
             self._folder(tree, f"clauses of the workspace it gives no text ({len(fill.missing)})",
-                         [(escape(r), "The document gives no text for this clause", [r])
+                         [(Text(r), "The document gives no text for this clause", [r])
                           for r in fill.missing])
 
     def _folder(self, tree: Tree[int], label: str,
-                rows: list[tuple[str, str, list[str]]]) -> TreeNode[int]:
+                rows: list[tuple[Text, str, list[str]]]) -> TreeNode[int]:
         self._lists[id(rows)] = rows
-        return tree.root.add(f"[b]{escape(label)}[/]", data=id(rows),
+        return tree.root.add(Text(label, "bold"), data=id(rows),
                              allow_expand=bool(rows))
 
     def _add(self, parent: TreeNode[int], node: ClauseNode) -> None:
         self._by_id[id(node)] = node
-        words = escape(node.title[:48]) if node.title else f"[dim]{escape(node.text[:48])}[/]"
-        label = f"[b]{escape(node.ref)}[/] {words}"
+        # `Text`, not markup: a str label would be read as Rich markup
+        label = Text.assemble((node.ref, "bold"), " ", node.title[:48] if node.title
+                              else (node.text[:48], "dim"))
         if node.children:
             parent.add(label, data=id(node), allow_expand=True)
         else:
@@ -380,13 +386,13 @@ class DiffDialog(ModalScreen[None]):
             yield Static(f"[b]Compare versions of {escape(self.code)}[/]")
             with Horizontal(id="diff-pick"):
                 yield Label("from")
-                yield Select(options, value=self.versions[-2], allow_blank=False,
+                yield PlainSelect(options, value=self.versions[-2], allow_blank=False,
                              id="diff-old", compact=True)
                 yield Label("to")
-                yield Select(options, value=self.versions[-1], allow_blank=False,
+                yield PlainSelect(options, value=self.versions[-1], allow_blank=False,
                              id="diff-new", compact=True)
             yield Static(id="diff-summary")
-            yield DataTable(id="diff-table", cursor_type="row")
+            yield PlainTable(id="diff-table", cursor_type="row")
 
     def on_mount(self) -> None:
         table = self.query_one("#diff-table", DataTable)

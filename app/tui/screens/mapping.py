@@ -11,7 +11,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.markup import escape
 from textual.widgets import Select, Static
 
 from app.errors import CrosswalkError
@@ -32,6 +31,7 @@ from app.services.regulations import (
     get_clause,
     list_regulations,
 )
+from app.tui.markup import escape
 from app.tui.messages import ImpactReady, MatrixLoaded
 from app.tui.screens.base import SectionScreen
 from app.tui.screens.mapping_dialogs import (
@@ -41,6 +41,7 @@ from app.tui.screens.mapping_dialogs import (
     MappingForm,
 )
 from app.tui.widgets.mapping_matrix import LEGEND, SHORT_LEGEND, SYMBOLS, MappingMatrix
+from app.tui.widgets.plain_select import PlainSelect
 
 NEXT_REVIEW = {"draft": "reviewed", "reviewed": "approved"}
 
@@ -73,7 +74,7 @@ class MappingScreen(SectionScreen):
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="matrix-bar"):
-            yield Select[int]([], prompt="no regulations", id="matrix-select",
+            yield PlainSelect[int]([], prompt="no regulations", id="matrix-select",
                               allow_blank=True)
             yield Static(id="matrix-summary")
         yield Static(id="matrix-header")
@@ -199,16 +200,16 @@ class MappingScreen(SectionScreen):
             try:
                 if form.delete:
                     remove_mapping(self.store, full_ref, control)
-                    self.notify(f"unmapped {full_ref} → {control}")
+                    self.notify(f"unmapped {full_ref} → {control}", markup=False)
                 elif existing is None:
                     view = add_mapping(self.store, full_ref, control, **form.fields)  # type: ignore[arg-type]
-                    self.notify(f"mapped {full_ref} → {control}")
+                    self.notify(f"mapped {full_ref} → {control}", markup=False)
                     for note in view.notes:
                         self.notify(note, severity="warning", markup=False)
                 else:
                     _, change = update_mapping(self.store, full_ref, control, **form.fields)
                     self.notify(f"{full_ref} → {control}: " + (", ".join(change) or
-                                                                "no change"))
+                                                                "no change"), markup=False)
             except CrosswalkError as exc:
                 self.notify(str(exc), title="Not saved", severity="error", markup=False)
             self._reload_keeping(clause_id)
@@ -224,10 +225,11 @@ class MappingScreen(SectionScreen):
         try:
             current = get_mapping(self.store, full_ref, control).mapping.review_status
             if current not in NEXT_REVIEW:
-                self.notify(f"{full_ref} → {control} is already approved")
+                self.notify(f"{full_ref} → {control} is already approved", markup=False)
                 return
             view, _ = review_mapping(self.store, full_ref, control, NEXT_REVIEW[current])
-            self.notify(f"{full_ref} → {control}: {current} → {view.mapping.review_status}")
+            self.notify(f"{full_ref} → {control}: {current} → {view.mapping.review_status}",
+                        markup=False)
         except CrosswalkError as exc:
             self.notify(str(exc), title="Not reviewed", severity="error", markup=False)
         self._reload_keeping(clause_id)
@@ -239,7 +241,7 @@ class MappingScreen(SectionScreen):
             return
         row = matrix.matrix.next_gap(matrix.current.id if matrix.current else None)
         if row is None:
-            self.notify("no gaps: every obligation is covered")
+            self.notify("no gaps: every obligation is covered", markup=False)
             return
         matrix.go_to(row.id)
 

@@ -10,7 +10,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Footer, Input, Label, Select, Static, TextArea
 
@@ -24,6 +23,9 @@ from app.domain.mappings import (
     check_fields,
 )
 from app.store.models import Mapping
+from app.tui.markup import escape
+from app.tui.widgets.plain_select import PlainSelect
+from app.tui.widgets.plain_table import PlainTable
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,16 +61,16 @@ class MappingDialog(ModalScreen[MappingForm | None]):
             with Horizontal(classes="form-row"):
                 with Vertical():
                     yield Label("Relationship")
-                    yield Select([(r, r) for r in RELATIONSHIPS], id="relationship",
+                    yield PlainSelect([(r, r) for r in RELATIONSHIPS], id="relationship",
                                  value=m.relationship if m else Select.NULL,
                                  prompt="choose", compact=True)
                 with Vertical():
                     yield Label("Coverage")
-                    yield Select([(c, c) for c in COVERAGE], id="coverage", allow_blank=False,
+                    yield PlainSelect([(c, c) for c in COVERAGE], id="coverage", allow_blank=False,
                                  value=m.coverage if m else DEFAULT_COVERAGE, compact=True)
                 with Vertical():
                     yield Label("Matching")
-                    yield Select([(x, x) for x in MATCHING], id="matching", allow_blank=False,
+                    yield PlainSelect([(x, x) for x in MATCHING], id="matching", allow_blank=False,
                                  value=m.matching if m else DEFAULT_MATCHING, compact=True)
                 with Vertical():
                     yield Label("Strength 0–10")
@@ -168,7 +170,7 @@ class ControlMappingsDialog(ModalScreen[None]):
                    f"{self.control}` lists all)" if len(self.rows) > self.SHOWN else ""
             yield Static(f"[b]{self.control}[/] {escape(self.name_text)} — "
                          f"{len(self.rows):,} mapped clauses{more}")
-            yield DataTable(id="control-mappings-table", cursor_type="row")
+            yield PlainTable(id="control-mappings-table", cursor_type="row")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Close  esc", id="close", compact=True)
         yield Footer()

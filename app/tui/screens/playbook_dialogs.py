@@ -18,12 +18,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.markup import escape
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, DirectoryTree, Footer, Input, Static, TextArea
 
 from app.domain.playbooks import CSF_FUNCTIONS, Playbook, Step, parse_playbook
+from app.tui.markup import escape
 from app.tui.screens.evidence_dialogs import FormDialog, _field, _input, _select
 from app.tui.screens.import_dialogs import FilePickerDialog
 

@@ -21,13 +21,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.markup import escape
 from textual.widgets import DataTable, Static
 
 from app.domain.playbooks import Playbook, Step
 from app.domain.reg_clocks import clock_by_id
 from app.errors import CrosswalkError, InvalidInput
 from app.services.playbooks import PlaybookView
+from app.tui.markup import escape
 from app.tui.screens.base import SectionScreen
 from app.tui.screens.dialogs import ConfirmDialog
 from app.tui.screens.playbook_dialogs import (
@@ -42,6 +42,7 @@ from app.tui.screens.playbook_dialogs import (
     with_step,
     without_step,
 )
+from app.tui.widgets.plain_table import PlainTable
 
 SEVERITY_MARKUP = {"critical": "b $text-error", "high": "b $text-warning", "medium": "",
                    "low": "dim"}
@@ -161,10 +162,10 @@ class PlaybooksScreen(SectionScreen):
         self._want: tuple[str, int | None] | None = None  # the playbook (and step) to show
 
     def compose_body(self) -> ComposeResult:
-        table: DataTable[str] = DataTable(id="pb-table", cursor_type="row")
+        table: DataTable[str] = PlainTable(id="pb-table", cursor_type="row")
         table.border_title = "Incident playbooks"
         yield table
-        steps: DataTable[str] = DataTable(id="pb-steps", cursor_type="row")
+        steps: DataTable[str] = PlainTable(id="pb-steps", cursor_type="row")
         steps.border_title = "Steps"
         steps.border_subtitle = "e edit · a add · ctrl+↑↓ move · del remove"
         yield steps
@@ -300,10 +301,10 @@ class PlaybooksScreen(SectionScreen):
         """The highlighted playbook and step, if an edit may start now."""
         view = self.current
         if view is None:
-            self.notify("no playbook highlighted", severity="warning")
+            self.notify("no playbook highlighted", severity="warning", markup=False)
             return None
         if any(w.group == "playbook-write" and not w.is_finished for w in self.workers):
-            self.notify("still saving the last change; try again", severity="warning")
+            self.notify("still saving the last change; try again", severity="warning", markup=False)
             return None
         if self._shown != (view.playbook.id, view.playbook):
             self.show_playbook()
@@ -321,7 +322,7 @@ class PlaybooksScreen(SectionScreen):
             if step is None:
                 return
             if step == pb.steps[at]:
-                self.notify(f"step {at + 1}: nothing changed")
+                self.notify(f"step {at + 1}: nothing changed", markup=False)
                 return
             self.save(with_step(pb, step, at=at, new=False), at,
                       f"{pb.id}: step {at + 1} saved ({step.name})",
@@ -358,7 +359,7 @@ class PlaybooksScreen(SectionScreen):
         to = at + by
         if not 0 <= to < len(pb.steps):
             self.notify(f"step {at + 1} is already the {'first' if by < 0 else 'last'}",
-                        severity="warning")
+                        severity="warning", markup=False)
             return
         self.save(moved_step(pb, at, to), to,
                   f"{pb.id}: {pb.steps[at].name} is now step {to + 1}")
@@ -372,7 +373,7 @@ class PlaybooksScreen(SectionScreen):
         pb = view.playbook
         if len(pb.steps) == 1:
             self.notify("a playbook keeps at least one step; edit this one instead",
-                        severity="warning")
+                        severity="warning", markup=False)
             return
         name = pb.steps[at].name
 
@@ -465,7 +466,7 @@ class PlaybooksScreen(SectionScreen):
         """Export the highlighted playbook as CACAO 2.0 JSON to a folder."""
         view = self.current
         if view is None:
-            self.notify("no playbook highlighted", severity="warning")
+            self.notify("no playbook highlighted", severity="warning", markup=False)
             return
         pb = view.playbook
 

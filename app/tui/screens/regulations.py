@@ -9,11 +9,11 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal, Vertical, VerticalScroll
-from textual.markup import escape
 from textual.timer import Timer
 from textual.widgets import Input, ProgressBar, Select, Static, Tree
 from textual.widgets.tree import TreeNode
@@ -31,6 +31,7 @@ from app.services.regulations import (
     list_regulations,
     mappings_below,
 )
+from app.tui.markup import escape
 from app.tui.messages import (
     ClauseIndexLoaded,
     EvidenceChanged,
@@ -52,6 +53,7 @@ from app.tui.screens.import_dialogs import (
     ImportPlanDialog,
     MappingImportDialog,
 )
+from app.tui.widgets.plain_select import PlainSelect
 
 if TYPE_CHECKING:
     from app.services.evidence_status import EvidenceRow
@@ -94,7 +96,7 @@ class RegulationsScreen(SectionScreen):
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="reg-bar"):
-            yield Select[int]([], prompt="no regulations", id="reg-select", allow_blank=True)
+            yield PlainSelect[int]([], prompt="no regulations", id="reg-select", allow_blank=True)
             yield Input(placeholder="filter: ref or words (/)", id="clause-filter")
         with Horizontal(id="reg-split"):
             # the whole tree is built once per regulation; filter matches go to a second tree
@@ -285,7 +287,7 @@ class RegulationsScreen(SectionScreen):
     def action_import_file(self) -> None:
         """Import a regulation or its official text from a file."""
         if self._import is not None and self._import.is_running:
-            self.notify("an import is already running (ctrl+x cancels it)")
+            self.notify("an import is already running (ctrl+x cancels it)", markup=False)
             return
         self.app.push_screen(FilePickerDialog(Path.cwd()), self._file_chosen)
 
@@ -380,7 +382,7 @@ class RegulationsScreen(SectionScreen):
 
         def answered(details: ImportDetails | None) -> None:
             if details is None:
-                self.notify("import cancelled; nothing was written")
+                self.notify("import cancelled; nothing was written", markup=False)
                 self.refresh_bindings()
             else:
                 self._import = self.read_and_plan(message.path, details, doc)
@@ -398,7 +400,7 @@ class RegulationsScreen(SectionScreen):
             if commit:
                 self._import = self.commit(plan)
             else:
-                self.notify("import cancelled; nothing was written")
+                self.notify("import cancelled; nothing was written", markup=False)
 
         self.app.push_screen(ImportPlanDialog(plan), decided)
 
@@ -426,7 +428,7 @@ class RegulationsScreen(SectionScreen):
             if commit:
                 self._import = self.commit_mappings(plan)
             else:
-                self.notify("import cancelled; nothing was written")
+                self.notify("import cancelled; nothing was written", markup=False)
 
         self.app.push_screen(MappingImportDialog(plan), decided)
 
@@ -463,7 +465,7 @@ class RegulationsScreen(SectionScreen):
         """Choose a piece of evidence and link it to the highlighted clause."""
         clause_id = self._clause_id
         if clause_id is None:
-            self.notify("choose a clause first", severity="warning")
+            self.notify("choose a clause first", severity="warning", markup=False)
             return
         try:
             clause = get_clause(self.store, clause_id)
@@ -511,7 +513,7 @@ class RegulationsScreen(SectionScreen):
         versions = [r.version_label for r in self._regs if r.code == current.code]
         if len(versions) < 2:
             self.notify(f"{current.code} has only one version; import another to compare",
-                        title="Nothing to compare")
+                        title="Nothing to compare", markup=False)
             return
         self.app.push_screen(DiffDialog(self.store, current.code, versions))
 
@@ -524,11 +526,13 @@ class RegulationsScreen(SectionScreen):
             select.value = regulation_id
 
 
-def _row_label(row: ClauseRow) -> str:
+def _row_label(row: ClauseRow) -> Text:
+    """A tree line as `Text`: a ``str`` label would be read as Rich markup."""
     name = row.title or row.summary
-    mark = "" if row.assessable else " [dim](not assessable)[/]"
-    return (f"[b]{escape(row.ref)}[/] {escape(name[:70])}{mark}" if name
-            else f"[b]{escape(row.ref)}[/]{mark}")
+    label = Text.assemble((row.ref, "bold"), f" {name[:70]}" if name else "")
+    if not row.assessable:
+        label.append(" ").append("(not assessable)", "dim")
+    return label
 
 
 def _evidence_markup(rows: list[EvidenceRow]) -> str:

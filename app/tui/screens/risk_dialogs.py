@@ -15,14 +15,15 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.dom import DOMNode
-from textual.markup import escape
 from textual.widgets import Footer, Label, Select, Static, TextArea
 
 from app.domain import risk as rk
 from app.domain.controls import CONTROLS
 from app.errors import CrosswalkError
+from app.tui.markup import escape
 from app.tui.messages import RegisterChanged, RegisterFailed
 from app.tui.screens.evidence_dialogs import FormDialog, _field, _input, _select, split_list
+from app.tui.widgets.plain_select import PlainSelect
 
 if TYPE_CHECKING:
     from app.services.risk_matrices import MatrixView
@@ -119,7 +120,7 @@ class SystemDialog(RegisterForm):
                         rk.ROLES, v.get("operator_role", "deployer"), "sy-role"))
                     yield _field("Lifecycle", _select(
                         rk.LIFECYCLE, v.get("lifecycle", "development"), "sy-lifecycle"))
-                yield _field("Annex III area (high-risk systems only)", Select(
+                yield _field("Annex III area (high-risk systems only)", PlainSelect(
                     [(f"{k}  {name}", k) for k, name in rk.ANNEX_III.items()],
                     value=v.get("annex_iii_area") or Select.NULL, prompt="none",
                     id="sy-annex", compact=True))
@@ -211,7 +212,7 @@ def score_options(m: rk.Matrix, scale: str) -> list[tuple[str, int]]:
 
 
 def _score_select(m: rk.Matrix, scale: str, value: int | None, widget_id: str) -> Select[int]:
-    return Select(score_options(m, scale), value=value if value else Select.NULL,
+    return PlainSelect(score_options(m, scale), value=value if value else Select.NULL,
                   prompt="—", id=widget_id, compact=True)
 
 
@@ -328,7 +329,7 @@ class RiskDialog(RegisterForm, _Scores):
                 yield _field("Title", _input(v.get("title", ""), "rk-title",
                                              "what could go wrong, in a few words"))
                 with Horizontal(classes="form-row"):
-                    yield _field("System", Select(systems, value=v.get("system") or (
+                    yield _field("System", PlainSelect(systems, value=v.get("system") or (
                         systems[0][1] if systems else Select.NULL), allow_blank=not systems,
                         prompt="no systems: add one on 7 Systems", id="rk-system",
                         compact=True))
@@ -338,7 +339,7 @@ class RiskDialog(RegisterForm, _Scores):
                     yield _field("Owner", _input(v.get("owner", ""), "rk-owner"))
                 if d is None:
                     ref = self.default_matrix()
-                    yield _field("Matrix", Select([(f"{r}  {m.name}", r)
+                    yield _field("Matrix", PlainSelect([(f"{r}  {m.name}", r)
                                                   for r, m in self.matrices.items()],
                                                  value=ref, allow_blank=False,
                                                  id="rk-matrix", compact=True))
@@ -463,7 +464,7 @@ class ScoreDialog(RegisterForm, _Scores):
             yield Static(f"[b]Re-score {d.label}[/]  {escape(d.risk.title)}\n[dim]appends an "
                          f"assessment to its history · pinned on {self.pinned}[/]")
             with VerticalScroll(classes="form-body"):
-                yield _field("Matrix", Select(options, value=ref, allow_blank=False,
+                yield _field("Matrix", PlainSelect(options, value=ref, allow_blank=False,
                                               id="rk-matrix", compact=True))
                 yield from self.score_rows(m, start)
                 yield _field("Note", _input(self.draft.get("note", ""), "rk-note",
@@ -622,7 +623,7 @@ class RiskLinkDialog(RegisterForm):
         with Vertical(id="risk-link-form", classes="dialog evidence-form risk-form"):
             yield Static(f"[b]Link {d.label}[/]  {escape(d.risk.title)}\n[dim]linked to: "
                          f"{now}[/]")
-            yield _field("Control", Select([(f"{c.id}  {c.name}", c.id) for c in CONTROLS
+            yield _field("Control", PlainSelect([(f"{c.id}  {c.name}", c.id) for c in CONTROLS
                                             if c.id not in linked],
                                            value=v.get("control") or Select.NULL,
                                            prompt="no control", id="rk-link-control",

@@ -14,7 +14,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.markup import escape
 from textual.widgets import Input, Select, Sparkline, Static
 from textual.worker import get_current_worker
 
@@ -22,6 +21,7 @@ from app.domain import risk as rk
 from app.errors import CrosswalkError
 from app.services.audit import head_seq
 from app.services.risks import RiskDetail, StageScore
+from app.tui.markup import escape
 from app.tui.messages import (
     RegisterChanged,
     RegisterFailed,
@@ -43,6 +43,7 @@ from app.tui.screens.risk_dialogs import (
     start_register_write,
 )
 from app.tui.widgets.heatmap import HeatMap
+from app.tui.widgets.plain_select import PlainSelect
 from app.tui.widgets.risk_table import RiskTable
 
 ALL = "all"
@@ -233,11 +234,11 @@ class RisksScreen(SectionScreen):
             self.call_after_refresh(self._show_detail, self.detail)
         self.call_after_refresh(self.refresh_bindings)  # `/` works now: the footer says so
         self.query_one("#rk-bar").mount(
-            Select(self._system_choices(), value=ALL, allow_blank=False, id="rk-system",
+            PlainSelect(self._system_choices(), value=ALL, allow_blank=False, id="rk-system",
                    compact=True),
-            Select([("all treatments", ALL)] + [(t, t) for t in rk.TREATMENTS], value=ALL,
+            PlainSelect([("all treatments", ALL)] + [(t, t) for t in rk.TREATMENTS], value=ALL,
                    allow_blank=False, id="rk-treatment", compact=True),
-            Select([("all categories", ALL)] + [(c, c) for c in rk.CATEGORIES], value=ALL,
+            PlainSelect([("all categories", ALL)] + [(c, c) for c in rk.CATEGORIES], value=ALL,
                    allow_blank=False, id="rk-category", compact=True),
             Input(placeholder="filter titles (/)", id="rk-filter", compact=True))
 
@@ -424,10 +425,10 @@ class RisksScreen(SectionScreen):
     def _need_detail(self) -> RiskDetail | None:
         current = self.table.current
         if current is None:
-            self.notify("no risk highlighted", severity="warning")
+            self.notify("no risk highlighted", severity="warning", markup=False)
             return None
         if self.detail is None or self.detail.risk.id != current.id:
-            self.notify("still reading this risk; try again", severity="warning")
+            self.notify("still reading this risk; try again", severity="warning", markup=False)
             return None
         return self.detail
 
@@ -440,10 +441,10 @@ class RisksScreen(SectionScreen):
         """Add a risk to the register."""
         systems, matrices = self._lists()
         if self.loaded is None:
-            self.notify("still reading the register; try again", severity="warning")
+            self.notify("still reading the register; try again", severity="warning", markup=False)
             return
         if not systems:
-            self.notify("add the AI system first, on 7 Systems", severity="warning")
+            self.notify("add the AI system first, on 7 Systems", severity="warning", markup=False)
             return
 
         def chosen(form: RiskForm | None) -> None:
@@ -475,7 +476,7 @@ class RisksScreen(SectionScreen):
             if form is None:
                 return
             if not form.fields and not form.system:
-                self.notify(f"{d.label}: nothing changed")
+                self.notify(f"{d.label}: nothing changed", markup=False)
                 return
             from app.services.risks import update_risk
 

@@ -12,7 +12,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.markup import escape
 from textual.widgets import DataTable, Static
 from textual.worker import get_current_worker
 
@@ -20,6 +19,7 @@ from app.domain import risk as rk
 from app.errors import CrosswalkError
 from app.services.audit import head_seq
 from app.services.systems import SystemDetail
+from app.tui.markup import escape
 from app.tui.messages import (
     RegisterChanged,
     RegisterFailed,
@@ -35,6 +35,7 @@ from app.tui.screens.risk_dialogs import (
     start_register_write,
 )
 from app.tui.screens.risks import level_markup
+from app.tui.widgets.plain_table import PlainTable
 
 TIER_MARKUP = {"prohibited": "b $text-error", "high": "b $text-warning", "limited": "",
                "minimal": "dim", "general-purpose": "", "out-of-scope": "dim"}
@@ -129,7 +130,7 @@ class SystemsScreen(SectionScreen):
         self.detail: SystemDetail | None = None
 
     def compose_body(self) -> ComposeResult:
-        table: DataTable[str] = DataTable(id="sys-table", cursor_type="row")
+        table: DataTable[str] = PlainTable(id="sys-table", cursor_type="row")
         table.border_title = "AI systems"
         yield table
         with VerticalScroll(id="sys-detail"):
@@ -243,11 +244,11 @@ class SystemsScreen(SectionScreen):
     def _need_detail(self) -> SystemDetail | None:
         table = self.table
         if not table.row_count:
-            self.notify("no system highlighted", severity="warning")
+            self.notify("no system highlighted", severity="warning", markup=False)
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         if self.detail is None or str(self.detail.system.id) != key:
-            self.notify("still reading this system; try again", severity="warning")
+            self.notify("still reading this system; try again", severity="warning", markup=False)
             return None
         return self.detail
 
@@ -278,7 +279,7 @@ class SystemsScreen(SectionScreen):
             if form is None:
                 return
             if not form.fields:
-                self.notify(f"{d.label}: nothing changed")
+                self.notify(f"{d.label}: nothing changed", markup=False)
                 return
             from app.services.systems import update_system
 

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.markup import escape
 from textual.widgets import ProgressBar, Static
 from textual.worker import Worker, get_current_worker
 
 from app.services.audit import verify
+from app.tui.markup import escape
 from app.tui.messages import VerifyFailed, VerifyFinished, VerifyProgress
 
 if TYPE_CHECKING:
