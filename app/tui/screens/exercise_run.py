@@ -318,7 +318,6 @@ class ExerciseRunScreen(Screen[None]):
     def action_aware(self) -> None:
         """Mark the moment the team became aware: the regulatory clocks start."""
         from app.services.exercises import log
-
         from app.tui.screens.dialogs import ConfirmDialog
 
         if not self._live():
