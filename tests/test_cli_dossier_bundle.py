@@ -75,17 +75,20 @@ def test_a_missing_evidence_file_is_an_integrity_failure(cli: Any, demo: Path,
 
     store = open_workspace(demo, actor="tester")
     with store.raw() as q:
-        sha = q("SELECT sha256 FROM evidence_version WHERE evidence_id = 1 ORDER BY version "
-                "DESC LIMIT 1").fetchone()[0]
-    blob = blobs_of(store).path(sha)
+        sha1, sha4 = (q("SELECT sha256 FROM evidence_version WHERE evidence_id = ? ORDER BY "
+                        "version DESC LIMIT 1", (eid,)).fetchone()[0] for eid in (1, 4))
+    missing, altered = blobs_of(store).path(sha1), blobs_of(store).path(sha4)
     store.close()
-    blob.chmod(0o644)
-    blob.unlink()
+    missing.chmod(0o644)
+    missing.unlink()
+    altered.chmod(0o644)
+    altered.write_bytes(altered.read_bytes() + b"tampered")
     out = tmp_path / "d.pdf"
     r = run(cli, demo, "export", "dossier", "-o", str(out))
     assert r.code == 1
-    assert "INTEGRITY FAILURE: 1 evidence file is missing or altered:" in r.err
+    assert "INTEGRITY FAILURE: 2 evidence files are missing or altered:" in r.err
     assert "EV-1 version 2: the file is missing" in r.err
+    assert "EV-4 version 1: the file is altered" in r.err
     assert out.exists()  # written, with the failure marked in it
     r = run(cli, demo, "export", "dossier", "-o", str(out), "--force",
             "--allow-integrity-failures")
@@ -94,7 +97,9 @@ def test_a_missing_evidence_file_is_an_integrity_failure(cli: Any, demo: Path,
     r = run(cli, demo, "export", "bundle", "-o", str(bundle), "--allow-integrity-failures")
     assert r.code == 0
     with zipfile.ZipFile(bundle) as z:
-        assert not [n for n in z.namelist() if n.startswith("evidence/EV-1/")]
+        names = z.namelist()
+    assert not [n for n in names if n.startswith(("evidence/EV-1/", "evidence/EV-4/"))]
+    assert cli("verify-bundle", str(bundle)).code == 0  # what it holds is intact
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -295,10 +295,10 @@ class RisksScreen(SectionScreen):
         found = self.query("#rk-system")
         if not found:
             return  # not there yet: it is built with the choices when it is
-        if not found.first().query("SelectOverlay"):
+        select = found.first(Select)
+        if not (select.query("SelectOverlay") and select.query("SelectCurrent #label")):
             self.call_after_refresh(self._system_options)  # mounted, not yet composed
             return
-        select = found.first(Select)
         value = select.value
         options = self._system_choices()
         with select.prevent(Select.Changed):
