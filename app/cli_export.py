@@ -30,15 +30,9 @@ def _say(message: str) -> None:
 
 
 def _target(path: Path, force: bool) -> Path:
-    from app.errors import InvalidInput
+    from app.services.dossier_bundle import check_target
 
-    if path.is_dir():
-        raise InvalidInput(f"{path} is a folder; give a file name to write to")
-    if path.exists() and not force:
-        raise InvalidInput(f"{path} already exists; choose another name or pass --force")
-    if not path.parent.is_dir():
-        raise InvalidInput(f"cannot write {path}: folder {path.parent} does not exist")
-    return path
+    return check_target(path, force)
 
 
 @export_group.command("matrix")

@@ -16,6 +16,24 @@ from app.services.dossier_data import Dossier, DossierOptions
 from app.store import Store
 
 
+def check_target(path: Path, overwrite: bool, *, how: str = "pass --force",
+                 name: str | None = None) -> Path:
+    """The file an export is about to write: not a folder, not an existing file unless
+    `overwrite`, in a folder that exists. `how` says how to overwrite (the CLI's flag, the
+    form's box); `name` is how the path is shown (the TUI may hide folders)."""
+    from app.errors import InvalidInput
+
+    shown = name or str(path)
+    if path.is_dir():
+        raise InvalidInput(f"{shown} is a folder; give a file name to write to")
+    if (path.exists() or path.is_symlink()) and not overwrite:
+        raise InvalidInput(f"{shown} already exists; choose another name or {how}")
+    if not path.parent.is_dir():
+        raise InvalidInput(f"cannot write {shown}: folder "
+                           f"{path.parent if name is None else 'of ' + name} does not exist")
+    return path
+
+
 @dataclass(frozen=True, slots=True)
 class BuiltBundle:
     result: Any  # app.exporters.bundle.BundleResult
@@ -75,6 +93,7 @@ def build_bundle(store: Store, path: Path, options: DossierOptions, *,
     (atomically; see `write_bundle`). `on_step(name)` reports each stage, `progress(done,
     total)` the bytes written, and `cancelled()` stops it between files."""
     from app import __version__
+    from app.errors import CrosswalkError
     from app.exporters.bundle import BundleCancelled, Member, write_bundle
     from app.exporters.dossier_pdf import write_dossier_pdf
     from app.services.dossier_data import gather_dossier
@@ -101,7 +120,10 @@ def build_bundle(store: Store, path: Path, options: DossierOptions, *,
                    Member("matrix/traceability-matrix.xlsx", work / "matrix.xlsx")]
         step("the OSCAL mappings")
         for code, version, _title in dossier.matrix.regulations:
-            doc = mappings_document(store, code, version)
+            try:
+                doc = mappings_document(store, code, version)
+            except CrosswalkError:  # a regulation nothing is mapped to yet has no collection
+                continue
             members.append(Member(f"oscal/{code}-{version}-mappings.json",
                                   data=(json.dumps(doc, indent=2, sort_keys=True,
                                                    ensure_ascii=False) + "\n").encode()))

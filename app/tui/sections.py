@@ -11,6 +11,7 @@ from app.tui.screens.controls import ControlsScreen
 from app.tui.screens.dashboard import DashboardScreen
 from app.tui.screens.evidence import EvidenceScreen
 from app.tui.screens.exercises import ExercisesScreen
+from app.tui.screens.export import ExportScreen
 from app.tui.screens.mapping import MappingScreen
 from app.tui.screens.playbooks import PlaybooksScreen
 from app.tui.screens.regulations import RegulationsScreen
@@ -48,4 +49,6 @@ SECTIONS: tuple[Section, ...] = (
             "Incident playbooks: detection, steps, escalation and regulatory clocks"),
     Section("exercises", "Exercises", "0", ExercisesScreen,
             "Tabletop exercises: run one with timed injects and clocks; after-action"),
+    Section("export", "Export", "E", ExportScreen,
+            "The auditor's files: traceability matrix (CSV, XLSX, PDF), audit dossier (PDF)"),
 )

@@ -21,6 +21,7 @@ from textual.worker import Worker, get_current_worker
 
 from app.domain.clauses import RegulationDoc
 from app.errors import CrosswalkError, DetailsNeeded
+from app.services.audit import head_seq
 from app.services.clause_index import ClauseIndex, ClauseRow
 from app.services.evidence_status import clause_evidence
 from app.services.regulations import (
@@ -53,9 +54,18 @@ from app.tui.screens.import_dialogs import (
     ImportPlanDialog,
     MappingImportDialog,
 )
+from app.tui.screens.scope_dialogs import (
+    ScopeChanged,
+    ScopeDialog,
+    ScopeFailed,
+    ScopeForm,
+    ScopeLoaded,
+    start_scope_write,
+)
 from app.tui.widgets.plain_select import PlainSelect
 
 if TYPE_CHECKING:
+    from app.services.applicability import ScopeDecision
     from app.services.evidence_status import EvidenceRow
     from app.store.models import Clause, Mapping
 
@@ -79,6 +89,9 @@ class RegulationsScreen(SectionScreen):
                 tooltip="Compare two versions of this regulation"),
         Binding("l", "link_evidence", "Link evidence", id="regulations-link-evidence",
                 tooltip="Choose a piece of evidence and link it to the highlighted clause"),
+        Binding("n", "scope", "Applicability", id="regulations-applicability",
+                tooltip="Declare the highlighted clause not applicable (with a "
+                        "justification) or applicable again"),
         Binding("r", "reload", "Reload", id="regulations-reload"),
         Binding("escape", "clear_filter", "Clear filter", id="regulations-clear-filter",
                 show=False),
@@ -93,6 +106,9 @@ class RegulationsScreen(SectionScreen):
         self._import: Worker[None] | None = None
         self._detail_timer: Timer | None = None
         self._clause_id: int | None = None  # the clause shown in the detail
+        self._decisions: list[ScopeDecision] = []  # every clause not applicable
+        self._na: dict[int, ScopeDecision] = {}  # those of the loaded version, by clause id
+        self._index_head: int | None = None  # the audit head when the tree was read
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="reg-bar"):
@@ -129,21 +145,31 @@ class RegulationsScreen(SectionScreen):
                 select.value = current
             elif ids:
                 select.value = next(r.id for r in self._regs if r.latest)
-        if self._loaded_for is not None and self._loaded_for in ids:
-            self.load_index(self._loaded_for)  # a reload: contents may have changed
+        if self._loaded_for is not None and self._loaded_for in ids \
+                and self._index_head != head_seq(self.store):
+            self._load(self._loaded_for)  # a reload: contents may have changed
 
     @on(Select.Changed, "#reg-select")
     def _regulation_chosen(self, event: Select.Changed) -> None:
         if isinstance(event.value, int) and event.value != self._loaded_for:
-            self.load_index(event.value)
+            self._load(event.value)
+
+    def _load(self, regulation_id: int) -> None:
+        self._index_head = head_seq(self.store)  # what the tree shows: nothing written since
+        self.load_index(regulation_id)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="clause-index",
           description="Loading the clause tree")
     def load_index(self, regulation_id: int) -> None:  # thread: post messages only
+        from app.services.applicability import list_decisions
+
+        self.post_message(ScopeLoaded(list_decisions(self.store)))  # first: the tree uses it
         self.post_message(ClauseIndexLoaded(regulation_id,
                                             ClauseIndex.load(self.store, regulation_id)))
 
     def on_clause_index_loaded(self, message: ClauseIndexLoaded) -> None:
+        again = message.regulation_id == self._loaded_for
+        keep = self._clause_id if again and self._clause_id in message.index.by_id else None
         self.index = message.index
         # The index is thousands of long-lived, acyclic objects: keep them out of the cyclic
         # collector's sweeps, which otherwise cost up to ~80 ms on a keystroke now and then.
@@ -152,12 +178,108 @@ class RegulationsScreen(SectionScreen):
         info = next((r for r in self._regs if r.id == message.regulation_id), None)
         if info is not None:
             self.query_one("#reg-info", Static).update(_info_markup(info))
-        self.show_tree(self.query_one("#clause-filter", Input).value)
+        self._scope_of_version()
+        self.show_tree(self.query_one("#clause-filter", Input).value, keep=keep)
+
+    # ----------------------------------------------------------------- applicability
+    def on_scope_loaded(self, message: ScopeLoaded) -> None:
+        self._decisions = message.decisions
+        if not message.relabel or self.index is None:
+            return  # the clause index comes next and draws the tree with them
+        self._scope_of_version()
+        for tree in self.query(Tree).results(Tree):
+            stack = list(tree.root.children)
+            while stack:  # the nodes built so far (the tree loads lazily)
+                node = stack.pop()
+                stack.extend(node.children)
+                row = self.index.by_id.get(node.data) if isinstance(node.data, int) else None
+                if row is not None:
+                    node.set_label(_row_label(row, self._scope_state(row)))
+        if self._clause_id is not None:
+            self.show_clause(self._clause_id)
+
+    def _scope_of_version(self) -> None:
+        """The decisions that concern the loaded version, by clause id."""
+        info = next((r for r in self._regs if r.id == self._loaded_for), None)
+        if info is None or self.index is None:
+            self._na = {}
+            return
+        by_ref = {r.ref: r.id for r in self.index.rows}
+        self._na = {by_ref[d.ref]: d for d in self._decisions
+                    if d.code == info.code and d.version_label == info.version_label
+                    and d.ref in by_ref}
+
+    def _scope_state(self, row: ClauseRow) -> tuple[ClauseRow, ScopeDecision] | None:
+        """The clause declared not applicable that takes `row` out of scope (itself or one
+        enclosing it), with its decision; None when `row` applies."""
+        if not self._na or self.index is None:
+            return None
+        at: ClauseRow | None = row
+        while at is not None:
+            if at.id in self._na:
+                return at, self._na[at.id]
+            at = self.index.by_id.get(at.parent_id) if at.parent_id is not None else None
+        return None
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="clause-scope",
+          description="Reading the applicability decisions")
+    def load_scope(self) -> None:  # thread: post messages only
+        from app.services.applicability import list_decisions
+
+        self.post_message(ScopeLoaded(list_decisions(self.store), relabel=True))
+
+    def _full_ref(self, clause: Clause) -> str | None:
+        reg = next((r for r in self._regs if r.id == clause.regulation_id), None)
+        if reg is None:
+            return None
+        return f"{reg.code} {clause.ref}" if reg.latest else \
+            f"{reg.code}@{reg.version_label} {clause.ref}"
+
+    def action_scope(self, draft: ScopeForm | None = None) -> None:
+        """Declare the highlighted clause not applicable, or applicable again."""
+        clause_id = self._clause_id
+        if clause_id is None or self.index is None:
+            self.notify("choose a clause first", severity="warning", markup=False)
+            return
+        try:
+            clause = get_clause(self.store, clause_id)
+        except CrosswalkError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        full_ref = self._full_ref(clause)
+        if full_ref is None:
+            return
+        self._open_scope(clause, full_ref, draft)
+
+    def _open_scope(self, clause: Clause, full_ref: str, draft: ScopeForm | None) -> None:
+        assert clause.id is not None and self.index is not None
+        row = self.index.by_id.get(clause.id)
+        state = self._scope_state(row) if row is not None else None
+        inherited = state[0].ref if state is not None and state[0].id != clause.id else None
+
+        def chosen(form: ScopeForm | None) -> None:
+            if form is not None:
+                start_scope_write(self, self.store, full_ref, form)
+
+        self.app.push_screen(ScopeDialog(full_ref, clause.title or clause.summary or "",
+                                         self._na.get(clause.id), inherited_from=inherited,
+                                         draft=draft), chosen)
+
+    def on_scope_changed(self, message: ScopeChanged) -> None:
+        self.notify(message.summary, title="Applicability", markup=False)
+        self.load_scope()
+
+    def on_scope_failed(self, message: ScopeFailed) -> None:
+        self.notify(message.error, title="Applicability not changed", severity="error",
+                    markup=False)
+        if self._clause_id is not None:
+            self.action_scope(message.draft)  # give the user their form back
 
     # ----------------------------------------------------------------- tree
-    def show_tree(self, query: str = "") -> None:
+    def show_tree(self, query: str = "", *, keep: int | None = None) -> None:
         """Build the whole tree for the loaded regulation (roots only; the rest loads on
-        expand), then show it or the filter's matches."""
+        expand), then show it or the filter's matches; on a reload, the clause that was
+        shown (`keep`) stays under the cursor."""
         tree = self.query_one("#clause-tree", Tree)
         index = self.index
         with self.app.batch_update():
@@ -173,8 +295,30 @@ class RegulationsScreen(SectionScreen):
                     if row.kind != "recital" or len(recitals) <= 1:
                         self._add(tree.root, row)
         self.show_matches(query)
-        if not query.strip():
+        if not query.strip() and not (keep is not None and self._reveal(tree, keep)):
             self._show_first(tree)
+
+    def _reveal(self, tree: Tree[int], clause_id: int) -> bool:
+        """Expand the branches down to `clause_id`, put the cursor on it and show it."""
+        if self.index is None:
+            return False
+        chain: list[int] = []
+        at = self.index.by_id.get(clause_id)
+        while at is not None:
+            chain.append(at.id)
+            at = self.index.by_id.get(at.parent_id) if at.parent_id is not None else None
+        node = tree.root
+        for cid in reversed(chain):
+            child = next((n for n in node.children if n.data == cid), None)
+            if child is None:
+                return False  # e.g. inside the folded recitals
+            if cid != clause_id:
+                self._fill(child)
+                child.expand()
+            node = child
+        self.call_after_refresh(tree.move_cursor, node)
+        self.show_clause(clause_id)
+        return True
 
     def show_matches(self, query: str) -> None:
         """The filter's matches in the second tree, or the whole tree when there is none."""
@@ -209,14 +353,17 @@ class RegulationsScreen(SectionScreen):
                 "[dim]No clause matches the filter.[/]" if tree.id == "match-tree" else "")
 
     def _add(self, parent: TreeNode[int], row: ClauseRow, *, leaf: bool = False) -> None:
-        label = _row_label(row)
+        label = _row_label(row, self._scope_state(row))
         if not leaf and self.index is not None and self.index.kids(row.id):
             parent.add(label, data=row.id, allow_expand=True)
         else:
             parent.add_leaf(label, data=row.id)
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[int]) -> None:
-        node = event.node
+        self._fill(event.node)
+
+    def _fill(self, node: TreeNode[int]) -> None:
+        """Add a node's children, once (the tree is built lazily)."""
         if self.index is None or node.data is None or node.children:
             return
         rows = ([r for r in self.index.roots() if r.kind == "recital"] if node.data == RECITALS
@@ -252,8 +399,11 @@ class RegulationsScreen(SectionScreen):
             self.notify(str(exc), severity="error", markup=False)
             return
         self._clause_id = clause_id
+        row = self.index.by_id.get(clause_id) if self.index is not None else None
+        scope = _scope_markup(row, self._scope_state(row) if row is not None else None)
         self.query_one("#clause-text", Static).update(
-            _clause_markup(c, maps, above, below) + "\n\n" + _evidence_markup(evidence))
+            _clause_markup(c, maps, above, below, scope) + "\n\n"
+            + _evidence_markup(evidence))
 
     @on(Input.Changed, "#clause-filter")
     def _filter_changed(self, event: Input.Changed) -> None:
@@ -526,13 +676,29 @@ class RegulationsScreen(SectionScreen):
             select.value = regulation_id
 
 
-def _row_label(row: ClauseRow) -> Text:
-    """A tree line as `Text`: a ``str`` label would be read as Rich markup."""
+def _row_label(row: ClauseRow, scope: tuple[ClauseRow, ScopeDecision] | None = None
+               ) -> Text:
+    """A tree line as `Text`: a ``str`` label would be read as Rich markup. A clause out of
+    scope (declared not applicable, or inside one that is) is dimmed and says n/a."""
     name = row.title or row.summary
     label = Text.assemble((row.ref, "bold"), f" {name[:70]}" if name else "")
     if not row.assessable:
         label.append(" ").append("(not assessable)", "dim")
+    if scope is not None:
+        label.stylize("dim")
+        label.append(" ").append("n/a", "bold italic")
     return label
+
+
+def _scope_markup(row: ClauseRow | None, scope: tuple[ClauseRow, ScopeDecision] | None
+                  ) -> str:
+    if scope is None:
+        return ""  # it applies: nothing to say (n declares it not applicable)
+    at, d = scope
+    via = "" if row is not None and at.id == row.id else f" as part of {escape(at.ref)}"
+    return (f"[b]Applicability[/] [b $text-warning]not applicable[/]{via} [dim]· decided "
+            f"{escape(d.decided_at[:10])} by {escape(d.decided_by)} (n changes it)[/]\n"
+            f"  [i]{escape(d.justification)}[/]")
 
 
 def _evidence_markup(rows: list[EvidenceRow]) -> str:
@@ -555,7 +721,7 @@ def _info_markup(r: RegulationInfo) -> str:
 
 
 def _clause_markup(c: Clause, maps: list[Mapping], above: list[tuple[str, Mapping]],
-                   below: list[tuple[str, str, str]]) -> str:
+                   below: list[tuple[str, str, str]], scope: str = "") -> str:
     attrs = json.loads(c.attributes or "{}") if isinstance(c.attributes, str) else {}
     lines = [f"[b]{escape(c.ref)}[/]  [dim]{escape(c.kind)}"
              f"{'' if c.assessable else ', not assessable'}[/]"]
@@ -565,6 +731,8 @@ def _clause_markup(c: Clause, maps: list[Mapping], above: list[tuple[str, Mappin
         lines.append(f"[i]{escape(c.summary)}[/]")
     for key, value in attrs.items():
         lines.append(f"[dim]{escape(key)}:[/] {escape(str(value))}")
+    if scope:
+        lines.append(scope)
     lines.append("")
     lines.append(escape(c.text) if c.text else
                  "[dim]No text yet — import the official document (i) to fill it in.[/]")
