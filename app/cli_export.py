@@ -12,6 +12,8 @@ but the command exits 1 unless ``--allow-integrity-failures``.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -60,13 +62,27 @@ def export_matrix(c: Context, fmt: str, output: Path, regulation: str | None,
     from app.services.dossier_bundle import write_matrix
     from app.services.traceability import build_matrix, parse_as_of
 
+    day = parse_as_of(as_of)  # the options first, then the target
     path = _target(output, force)
     m = build_matrix(c.open(), regulation=regulation, control=control, status=status,
-                     as_of=parse_as_of(as_of))
+                     as_of=day)
     _say(f"matrix: {len(m.rows):,} rows; writing {fmt}")
-    write_matrix(m, fmt, path, classification, excel=excel)
+    with _writing(path):
+        write_matrix(m, fmt, path, classification, excel=excel)
     click.echo(f"wrote {path}: {m.stats['rows']:,} rows ({m.stats['mappings']:,} mappings, "
                f"{m.stats['gaps']:,} gaps) as of audit event {m.audit_head_seq}")
+
+
+@contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """A file system refusal while writing `path` as one plain sentence (nothing is left:
+    the writers write to a temporary file and rename it)."""
+    from app.errors import InvalidInput
+
+    try:
+        yield
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _dossier_options(organisation: str, scope: str, period: tuple[str, str] | None,
@@ -128,12 +144,13 @@ def export_dossier(c: Context, output: Path, organisation: str, scope: str,
     from app.exporters.dossier_pdf import write_dossier_pdf
     from app.services.dossier_data import gather_dossier
 
-    path = _target(output, force)
     options = _dossier_options(organisation, scope, period, doc_version, classification,
                                preparer, reviewer, approver)
+    path = _target(output, force)
     dossier = gather_dossier(c.open(), options, on_step=lambda s: _say(f"dossier: {s}"))
     _say("dossier: laying out the pages")
-    pages = write_dossier_pdf(dossier, path)
+    with _writing(path):
+        pages = write_dossier_pdf(dossier, path)
     click.echo(f"wrote {path}: {pages} pages, as of audit event {dossier.audit_head_seq} "
                f"({dossier.audit_head[:16]}…)")
     _integrity_exit(dossier.integrity_failures, allow_integrity_failures)
@@ -157,14 +174,16 @@ def export_bundle(c: Context, output: Path, all_versions: bool, sign_key: Path |
     the audit head and the Crosswalk version; `verify-bundle` checks it offline."""
     from app.services.dossier_bundle import build_bundle
 
-    path = _target(output, force)
     options = _dossier_options(organisation, scope, period, doc_version, classification,
                                preparer, reviewer, approver)
+    path = _target(output, force)
     built = build_bundle(c.open(), path, options, all_versions=all_versions,
                          sign_key=sign_key, force=force,
                          on_step=lambda s: _say(f"bundle: {s}"))
     result = built.result
-    click.echo(f"wrote {path}: {result.files} files, {result.bytes / 1_048_576:,.1f} MB"
+    from app.domain.text import human_size
+
+    click.echo(f"wrote {path}: {result.files} files, {human_size(result.bytes)}"
                f"{', manifest signed' if result.signed else ''}; manifest SHA-256 "
                f"{result.manifest_sha256}")
     _integrity_exit(built.dossier.integrity_failures, allow_integrity_failures)

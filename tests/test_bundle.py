@@ -441,3 +441,19 @@ def test_generate_keypair_api(tmp_path: Path) -> None:
         generate_keypair(tmp_path / "same", tmp_path / "same")
     assert generate_keypair(tmp_path / "k.key", tmp_path / "k.pub", force=True) != fp
     assert _listing(tmp_path) == ["k.key", "k.pub"]
+
+
+def test_a_member_that_changed_since_it_was_checked_is_refused(tmp_path: Path) -> None:
+    from app.errors import InvalidInput
+    from app.exporters.bundle import Member, write_bundle
+
+    src = tmp_path / "evidence.bin"
+    src.write_bytes(b"as recorded")
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(InvalidInput, match="changed while the bundle was written"):
+        write_bundle(out / "b.zip", [Member("evidence/EV-1/v1/evidence.bin", src,
+                                            sha256="0" * 64)],
+                     audit_head="a" * 64, audit_seq=1, workspace_id="w",
+                     generated_at="2026-11-27T09:00:00.000Z", version="0.1.0")
+    assert list(out.iterdir()) == []

@@ -99,7 +99,13 @@ def test_a_missing_evidence_file_is_an_integrity_failure(cli: Any, demo: Path,
     with zipfile.ZipFile(bundle) as z:
         names = z.namelist()
     assert not [n for n in names if n.startswith(("evidence/EV-1/", "evidence/EV-4/"))]
-    assert cli("verify-bundle", str(bundle)).code == 0  # what it holds is intact
+    # what it holds hashes right, but the signed manifest says what it was made without
+    r = cli("verify-bundle", str(bundle))
+    assert r.code == 1 and r.out.startswith("bundle NOT intact: 2 problems")
+    assert ("the bundle was made without the file of EV-1 version 2 (it was missing at "
+            "export)") in r.out
+    assert ("the bundle was made without the file of EV-4 version 1 (it was altered at "
+            "export)") in r.out
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -132,3 +132,26 @@ def test_the_same_state_gives_the_same_matrix(world: tuple[Store, ManualClock]) 
     assert [r.cells() for r in first.rows] == [r.cells() for r in second.rows] or \
         first.generated_at == second.generated_at
     assert (first.generated_at, first.audit_head) == (second.generated_at, second.audit_head)
+
+
+def test_clauses_inside_a_not_applicable_one_keep_their_rows(world: tuple[Store, ManualClock]
+                                                             ) -> None:
+    store, _ = world
+    set_applicability(store, "GDPR Art. 58", applicable=False,
+                      justification="We are not a supervisory authority.")
+    m = build_matrix(store, regulation="GDPR")
+    art58 = [r for r in m.rows if r.clause_ref.startswith("Art. 58")]
+    assert art58[0].clause_ref == "Art. 58" and art58[0].applicability_justification == (
+        "We are not a supervisory authority.")
+    point = next(r for r in art58 if r.clause_ref == "Art. 58(1)(a)")
+    assert (point.applicability, point.gap) == ("not applicable", False)
+    assert point.applicability_justification == ("We are not a supervisory authority. "
+                                                 "(declared on Art. 58)")
+    assert not any(r.gap for r in art58)
+    assert m.filters["statuses_on"] == "2026-12-05"
+
+
+def test_a_day_before_the_workspace_is_refused(world: tuple[Store, ManualClock]) -> None:
+    store, _ = world
+    with pytest.raises(InvalidInput, match="the workspace did not exist yet on that day"):
+        build_matrix(store, as_of=date(2020, 1, 1))

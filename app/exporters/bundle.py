@@ -58,6 +58,7 @@ class Member:
     name: str
     path: Path | None = None
     data: bytes | None = None
+    sha256: str | None = None  # what the file must hash to (an evidence file's record)
 
 
 @dataclass(frozen=True)
@@ -123,12 +124,16 @@ def fingerprint(public_key: Ed25519PublicKey) -> str:
 def write_bundle(out: Path, members: list[Member], *, audit_head: str, audit_seq: int,
                  workspace_id: str, generated_at: str, version: str,
                  sign_key: Path | None = None, force: bool = False,
+                 audit_head_at: str | None = None, omitted: list[str] | None = None,
                  progress: Callable[[int, int], None] | None = None,
                  cancelled: Callable[[], bool] | None = None) -> BundleResult:
     """Write `members` (in order), then manifest.json and, with `sign_key`, manifest.sig, to
-    the zip `out`. `progress(done, total)` is called with member bytes; `cancelled()` is
-    polled between chunks. Raises InvalidInput for a bad name, key, member or target, and
-    BundleCancelled; in every failure no file is left behind."""
+    the zip `out`. A member with a recorded `sha256` must still hash to it. `omitted` names
+    what the bundle should hold but does not (evidence files missing or altered on disk);
+    the manifest lists it, and `verify-bundle` reports it. `progress(done, total)` is called
+    with member bytes; `cancelled()` is polled between chunks. Raises InvalidInput for a bad
+    name, key, member or target, and BundleCancelled; in every failure no file is left
+    behind."""
     out = Path(out)
     names = _check_members(members)
     key = load_private_key(sign_key) if sign_key is not None else None
@@ -163,6 +168,10 @@ def write_bundle(out: Path, members: list[Member], *, audit_head: str, audit_seq
                 for member, name, size in zip(members, names, sizes, strict=True):
                     digest, written = _write_member(zf, member, name, size, moment, step,
                                                     cancelled)
+                    if member.sha256 is not None and digest != member.sha256:
+                        raise InvalidInput(f"{_shown(name)} changed while the bundle was "
+                                           "written (its SHA-256 is not the recorded one); "
+                                           "nothing was written")
                     entries.append({"name": name, "sha256": digest, "size": written})
                 manifest: dict[str, Any] = {
                     "format": FORMAT,
@@ -173,6 +182,10 @@ def write_bundle(out: Path, members: list[Member], *, audit_head: str, audit_seq
                     "audit_head_seq": audit_seq,
                     "files": entries,
                 }
+                if audit_head_at is not None:
+                    manifest["audit_head_at"] = audit_head_at
+                if omitted:  # files the export could not vouch for: signed with the rest
+                    manifest["omitted"] = list(omitted)
                 if key is not None:
                     manifest["signing_key_sha256"] = fingerprint(key.public_key())
                 data = manifest_bytes(manifest)

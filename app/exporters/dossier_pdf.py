@@ -190,7 +190,9 @@ def cover(kit: ds.Kit, d: Any) -> list:
         ("Regulations", ", ".join(f"{c} ({v})" for c, v, _ in d.matrix.regulations) or "-"),
         ("Generated from", f"audit head #{d.audit_head_seq} "
                            f"{d.audit_head[:HEAD_CHARS]} at {_when(d.generated_at)}, "
-                           f"Crosswalk {d.crosswalk_version}")], widths=(1, 4), large=True))
+                           f"Crosswalk {d.crosswalk_version}"),
+        ("Statuses on", f"{d.matrix.statuses_on} (evidence freshness, overdue items)")],
+        widths=(1, 4), large=True))
     out.append(Spacer(1, 14 * mm))
     out.append(Paragraph("Sign-off", kit.st["h2"]))
     rows: list[list] = [[kit.p(h, "label") for h in ("Role", "Name", "", "Signature", "",
@@ -201,8 +203,9 @@ def cover(kit: ds.Kit, d: Any) -> list:
     lines = [("LINEBELOW", (c, 1), (c, -1), 0.6, pdf_style.INK) for c in (1, 3, 5)]
     out.append(Table(rows, colWidths=[kit.width * w for w in (0.17, 0.3, 0.04, 0.3, 0.04,
                                                               0.15)],
-                     rowHeights=[None, 32, 32, 32], hAlign="LEFT",
+                     hAlign="LEFT",  # rows grow with a long name, never into the header
                      style=TableStyle([*lines, ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                                       ("TOPPADDING", (0, 1), (-1, -1), 20),
                                        ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                        ("RIGHTPADDING", (0, 0), (-1, -1), 0)])))
     return out

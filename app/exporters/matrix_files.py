@@ -11,8 +11,8 @@ created).
 
 - `write_csv`: the full column set, one header row, one line per row. See its docstring for
   what we do against formula injection.
-- `write_xlsx`: a *Summary* sheet (what, when, from which audit head, filters, counts), a
-  *Matrix* sheet with every row, then one sheet per regulation. Written with XlsxWriter in
+- `write_xlsx`: a *Summary* sheet (what, when, from which audit head, filters, counts), then
+  one sheet per regulation (the whole matrix in one table is the CSV). Written with XlsxWriter in
   ``constant_memory`` mode (each sheet is written strictly row by row, so a row is flushed to
   disk as soon as the next starts and memory stays flat at 30,000 rows): every feature we use —
   formats, frozen panes, autofilter, column widths, row heights — is compatible with it. The

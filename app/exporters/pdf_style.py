@@ -251,7 +251,8 @@ def _canvas_class(style: DocStyle, fonts: Fonts) -> type[Canvas]:
             self.setFont(fonts.bold, 9)
             self.drawString(left, top - 9, _fit(title, fonts.bold, 9, (right - left) * 0.7))
             self.setFillColor(colors.HexColor("#9C0006"))
-            self.drawRightString(right, top - 9, classification)
+            self.drawRightString(right, top - 9, _fit(classification, fonts.bold, 9,
+                                                      (right - left) * 0.28))
             self.line(left, top - 13, right, top - 13)
             self.line(left, bottom + 13, right, bottom + 13)
             self.setFont(fonts.regular, 7.5)
@@ -260,7 +261,9 @@ def _canvas_class(style: DocStyle, fonts: Fonts) -> type[Canvas]:
                                                    (right - left) * 0.45))
             self.setFillColor(colors.HexColor("#9C0006"))
             self.setFont(fonts.bold, 7.5)
-            self.drawCentredString((left + right) / 2, bottom + 4, classification)
+            self.drawCentredString((left + right) / 2, bottom + 4,
+                                   _fit(classification, fonts.bold, 7.5,
+                                        (right - left) * 0.25))
             self.setFont(fonts.regular, 7.5)
             self.setFillColor(MUTED)
             self.drawRightString(right, bottom + 4, f"Page {self._pageNumber} of {total}")

@@ -132,6 +132,10 @@ def _check(zf: zipfile.ZipFile, raw_file: BinaryIO, key: Any, report: BundleRepo
         return
     report.manifest = manifest
     _check_signature(zf, readable, duplicated, raw, manifest, key, report)
+    omitted = manifest.get("omitted") or []
+    for what in omitted if isinstance(omitted, list) else [omitted]:
+        # what the export could not vouch for is recorded (and signed) in the manifest
+        problems.append(f"the bundle was made without {what}")
 
     files = manifest["files"]
     report.files = len(files)

@@ -59,11 +59,12 @@ def write_matrix(matrix: Any, fmt: str, path: Path, classification: str, *,
         write_matrix_pdf(matrix.rows, path, meta)
 
 
-def evidence_members(store: Store, all_versions: bool,
-                     state: dict[tuple[int, int], str]) -> list[Any]:
-    """The evidence files as bundle members (`evidence/EV-3/v2/<name>`); files missing or
-    altered on disk (`state`, checked once when the dossier was gathered) are left out —
-    the dossier marks them."""
+def evidence_members(store: Store, all_versions: bool, state: dict[tuple[int, int], str]
+                     ) -> tuple[list[Any], list[str]]:
+    """The evidence files as bundle members (`evidence/EV-3/v2/<name>`, each to hash to its
+    recorded SHA-256), and what is left out: files missing or altered on disk (`state`,
+    checked when the dossier was gathered) — the dossier marks them and the manifest lists
+    them."""
     from app.domain.evidence import evidence_label, stored_name
     from app.exporters.bundle import Member
     from app.services.evidence import blobs_of
@@ -74,14 +75,16 @@ def evidence_members(store: Store, all_versions: bool,
               "v.version = e.versions") + " ORDER BY v.evidence_id, v.version")
     with store.raw() as run:
         rows = run(sql).fetchall()
-    out = []
+    out, omitted = [], []
     for eid, version, sha, name in rows:
         if state.get((eid, version)) != "ok":
+            omitted.append(f"the file of {evidence_label(eid)} version {version} (it was "
+                           f"{state.get((eid, version), 'missing')} at export)")
             continue
         safe = stored_name(name or "file").replace("/", "_").replace("\\", "_")
         out.append(Member(f"evidence/{evidence_label(eid)}/v{version}/{safe}",
-                          blobs.path(sha)))
-    return out
+                          blobs.path(sha), sha256=sha))
+    return out, omitted
 
 
 def build_bundle(store: Store, path: Path, options: DossierOptions, *,
@@ -93,6 +96,7 @@ def build_bundle(store: Store, path: Path, options: DossierOptions, *,
     (atomically; see `write_bundle`). `on_step(name)` reports each stage, `progress(done,
     total)` the bytes written, and `cancelled()` stops it between files."""
     from app import __version__
+    from app.domain.clock import iso_utc
     from app.errors import CrosswalkError
     from app.exporters.bundle import BundleCancelled, Member, write_bundle
     from app.exporters.dossier_pdf import write_dossier_pdf
@@ -127,12 +131,14 @@ def build_bundle(store: Store, path: Path, options: DossierOptions, *,
             members.append(Member(f"oscal/{code}-{version}-mappings.json",
                                   data=(json.dumps(doc, indent=2, sort_keys=True,
                                                    ensure_ascii=False) + "\n").encode()))
-        members += evidence_members(store, all_versions, dossier.blob_state)
+        files, omitted = evidence_members(store, all_versions, dossier.blob_state)
+        members += files
         step(f"writing {len(members)} files")
         result = write_bundle(path, members, audit_head=dossier.audit_head,
                               audit_seq=dossier.audit_head_seq,
                               workspace_id=workspace_status(store).workspace_id,
-                              generated_at=dossier.generated_at, version=__version__,
+                              generated_at=iso_utc(store.clock()), version=__version__,
+                              audit_head_at=dossier.generated_at, omitted=omitted,
                               sign_key=sign_key, force=force, progress=progress,
                               cancelled=cancelled)
     return BuiltBundle(result, dossier)

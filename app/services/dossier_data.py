@@ -44,10 +44,11 @@ def check_options(*, organisation: str = "", scope: str = "", period_from: str =
     from app.errors import InvalidInput
 
     try:
-        texts = {k: clean_text(v or "", f"the {k}", 300) for k, v in (
-            ("organisation", organisation), ("scope", scope), ("version", version),
-            ("classification", classification), ("preparer", preparer),
-            ("reviewer", reviewer), ("approver", approver))}
+        texts = {k: clean_text(v or "", f"the {k}", limit) for k, v, limit in (
+            ("organisation", organisation, 200), ("scope", scope, 500),
+            ("version", version, 40), ("classification", classification, 60),
+            ("preparer", preparer, 80), ("reviewer", reviewer, 80),
+            ("approver", approver, 80))}
         start = ev.parse_date(period_from, "the period's start").isoformat() \
             if period_from else ""
         end = ev.parse_date(period_to, "the period's end").isoformat() if period_to else ""

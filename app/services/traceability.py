@@ -17,8 +17,9 @@ version added by then, with its status on that day; the latest control test is t
 tested and recorded by then; a risk's residual level is its latest assessment by then. Text
 fields that are not audited field by field (titles, summaries) are today's.
 
-The matrix's moment (`generated_at`) is the time of the audit head: the same workspace state
-gives the same matrix, to the byte, whenever it is exported.
+The matrix's moment (`generated_at`) is the time of the audit head, and evidence statuses are
+evaluated on one day (`statuses_on`: the `as_of` day, or today), printed with the filters:
+the same workspace state, options and day give the same matrix, to the byte.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class TraceMatrix:
     audit_head_seq: int
     workspace: str
     stats: dict[str, Any] = field(default_factory=dict)
+    statuses_on: str = ""  # the day evidence statuses are evaluated on (ISO date)
 
 
 def _cutoff(as_of: date | None) -> str | None:
@@ -283,6 +285,8 @@ def build_matrix(store: Store, *, regulation: str | None = None, control: str | 
         tests = _latest_tests(dbapi, cutoff, day)
         residual = _residual(store, dbapi, cutoff)
         seq, head, head_at = _audit_head(dbapi, cutoff)
+    if seq == 0:
+        raise InvalidInput(f"--as-of {as_of}: the workspace did not exist yet on that day")
 
     ev_by_control: dict[str, list[int]] = defaultdict(list)
     ev_by_clause: dict[int, list[int]] = defaultdict(list)
@@ -301,12 +305,19 @@ def build_matrix(store: Store, *, regulation: str | None = None, control: str | 
     covered = {cid for cid in r.obligations if r.by_control[cid]}
     obligations = set(r.obligations)
     out_of_scope: dict[int, str] = {}  # the clause (or the one enclosing it) declared N/A
+    scope_root: dict[int, str] = {}  # the ref of the clause the decision was taken on
     for c in snap.preorder():
         parent = c.parent_id if c.parent_id in snap.clauses else None
         if c.id in snap.not_applicable:
             out_of_scope[c.id] = snap.not_applicable[c.id]
+            scope_root[c.id] = c.ref
         elif parent in out_of_scope:
             out_of_scope[c.id] = out_of_scope[parent]
+            scope_root[c.id] = scope_root[parent]
+    # obligations as they would be if everything applied (those inside a N/A clause get a row)
+    has_assessable_child = {c.parent_id for c in snap.clauses.values() if c.assessable}
+    would_be = {c.id for c in snap.clauses.values()
+                if c.assessable and c.id not in has_assessable_child}
     by_clause: dict[int, list[MappingRow]] = defaultdict(list)
     for m in snap.mappings:
         by_clause[m.clause_id].append(m)
@@ -349,18 +360,25 @@ def build_matrix(store: Store, *, regulation: str | None = None, control: str | 
                                   risks=tuple((f"RK-{rid}", residual.get(rid, ""))
                                               for rid in sorted(set(
                                                   risks_by_clause.get(c.id, []))))))
-        elif c.id in snap.not_applicable and not mapped:
-            rows.append(MatrixRow(**base))
+        elif c.id in out_of_scope and not mapped and (
+                c.id in snap.not_applicable or c.id in would_be):
+            # the clause declared not applicable, and each obligation it takes along
+            declared = c.id if c.id in snap.not_applicable else None
+            rows.append(MatrixRow(**base) if declared else MatrixRow(
+                **base | {"applicability_justification":
+                          f"{out_of_scope[c.id]} (declared on {scope_root[c.id]})"}))
     rows = [row for row in rows if _keep(row, control, status)]
     filters = {k: v for k, v in (("regulation", regulation and regulation.upper()),
                                  ("control", control), ("status", status),
-                                 ("as_of", as_of.isoformat() if as_of else None)) if v}
+                                 ("as_of", as_of.isoformat() if as_of else None),
+                                 ("statuses_on", day.isoformat())) if v}
     return TraceMatrix(
         rows, [(g.code, g.version_label, g.title) for g in snap.regulations], filters,
         head_at, head, seq, workspace_status(store).name,
         {"rows": len(rows), "mappings": sum(1 for x in rows if x.control_id),
          "gaps": sum(1 for x in rows if x.gap),
-         "not_applicable": sum(1 for x in rows if x.applicability == NOT_APPLICABLE)})
+         "not_applicable": sum(1 for x in rows if x.applicability == NOT_APPLICABLE)},
+        day.isoformat())
 
 
 def _keep(row: MatrixRow, control: str | None, status: str | None) -> bool:
