@@ -139,6 +139,18 @@ class ImprovementDraft:
     control: str | None
 
 
+def link_fields(risks: list[RiskRow], draft: dict[str, str]) -> ComposeResult:
+    """The risk and control an improvement item becomes an action of (both forms)."""
+    risk_choices, control_choices = risk_options(risks), control_options()
+    yield _field("Risk (treatment action)", PlainSelect(
+        risk_choices, value=pick(risk_choices, draft.get("risk")),
+        prompt="no risk" if risks else "no risks in the register", id="aa-risk",
+        compact=True))
+    yield _field("Control (control action)", PlainSelect(
+        control_choices, value=pick(control_choices, draft.get("control")),
+        prompt="no control", id="aa-control", compact=True))
+
+
 class ImprovementDialog(AfterActionForm[ImprovementDraft | None]):
     """A new item of the improvement plan; linked to a risk, it becomes the risk's treatment
     action (a risk still "open" is then treated: mitigate)."""
@@ -168,13 +180,7 @@ class ImprovementDialog(AfterActionForm[ImprovementDraft | None]):
                                                        v.get("objective")), prompt="no objective",
                                              id="aa-objective", compact=True))
             with Horizontal(classes="form-row"):
-                yield _field("Risk (treatment action)", PlainSelect(
-                    risk_options(self.risks), value=pick(risk_options(self.risks), v.get("risk")),
-                    prompt="no risk" if self.risks else "no risks in the register",
-                    id="aa-risk", compact=True))
-                yield _field("Control (control action)", PlainSelect(
-                    control_options(), value=pick(control_options(), v.get("control")),
-                    prompt="no control", id="aa-control", compact=True))
+                yield from link_fields(self.risks, v)
             yield from self.buttons()
         yield Footer()
 
@@ -232,13 +238,7 @@ class ImprovementLinkDialog(AfterActionForm[LinkDraft | None]):
             yield Static(f"[b]Link {i.label}[/]  {escape(i.action)}\n[dim]linked to: "
                          f"{escape(now)} · a risk still open becomes treated: mitigate[/]",
                          id="aa-form-title")
-            yield _field("Risk (treatment action)", PlainSelect(
-                risk_options(self.risks), value=pick(risk_options(self.risks), v.get("risk")),
-                prompt="no risk" if self.risks else "no risks in the register",
-                id="aa-risk", compact=True))
-            yield _field("Control (control action)", PlainSelect(
-                control_options(), value=pick(control_options(), v.get("control")),
-                prompt="no control", id="aa-control", compact=True))
+            yield from link_fields(self.risks, v)
             yield from self.buttons()
         yield Footer()
 
