@@ -33,8 +33,32 @@ def readonly_uri(path: Path, *, immutable: bool = False) -> str:
     return f"file:{quote(str(path))}?mode=ro" + ("&immutable=1" if immutable else "")
 
 
-def inspect(path: Path) -> FileState:
-    """Look at `path` without writing to it and say whether it can be opened as a workspace."""
+def inspect(path: Path, *, patience: float = 3.0) -> FileState:
+    """Look at `path` without writing to it and say whether it can be opened as a workspace.
+
+    A file another Crosswalk is creating right now can be read half-written (its tables
+    there, its header not yet stamped): while a -wal or -journal beside it says someone is
+    writing, an unstamped SQLite file is looked at again for up to `patience` seconds before
+    it is called someone else's."""
+    import time
+
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return _inspect(path)
+        except _Unstamped:
+            busy = any(Path(f"{path}{side}").exists() for side in ("-wal", "-journal"))
+            if not busy or time.monotonic() >= deadline:
+                raise WorkspaceError(
+                    f"{path} is an SQLite database but not a Crosswalk workspace") from None
+            time.sleep(0.05)
+
+
+class _Unstamped(Exception):
+    """An SQLite file without our application id (perhaps one being created)."""
+
+
+def _inspect(path: Path) -> FileState:
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
@@ -83,6 +107,8 @@ def inspect(path: Path) -> FileState:
         raise WorkspaceError(
             f"workspace {path} is corrupt ({'; '.join(check)}); restore it from a backup"
         )
+    if app_id == 0:
+        raise _Unstamped
     if app_id != APPLICATION_ID:
         raise WorkspaceError(
             f"{path} is an SQLite database but not a Crosswalk workspace"
