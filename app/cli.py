@@ -597,6 +597,7 @@ def main(argv: Iterable[str] | None = None) -> None:
 # Commands kept in modules of their own register themselves on `cli` when imported.
 from app import (  # noqa: E402, F401
     cli_analysis,
+    cli_backup,
     cli_bundle,
     cli_clocks,
     cli_evidence,

@@ -952,8 +952,8 @@ def test_exe_help_lists_every_command(crosswalk_exe: Exe) -> None:
                            "map", "unmap", "review", "mappings", "coverage", "gaps",
                            "overlap", "impact", "mapping-check", "export", "evidence",
                            "test", "system", "risk", "risks", "matrix", "clocks",
-                           "playbooks", "playbook", "exercise", "applicability",
-                           "keygen", "verify-bundle"}
+                           "playbooks", "playbook", "exercise", "applicability", "backup",
+                           "restore", "keygen", "verify-bundle"}
     for option in ("--workspace", "--actor", "--debug", "--version"):
         assert option in r.out
 
