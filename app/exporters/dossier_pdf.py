@@ -311,11 +311,11 @@ def summary(kit: ds.Kit, d: Any, number: str) -> list:
     high = sum(1 for s in current_levels if s.get("high"))
     period = " to ".join(p for p in (o.period_from, o.period_to) if p)
     regs = ", ".join(r["code"] for r in cov) or "no regulation"
-    out: list = [kit.heading(f"{number}  Executive summary", 0), kit.body(
+    out: list = kit.opening(number, "Executive summary",
         f"This dossier sets out how {o.organisation or d.workspace} governs its AI systems "
         f"against {regs}, as recorded in the Crosswalk workspace “{d.workspace}” up to audit "
         f"event #{d.audit_head_seq} ({_when(d.generated_at)})"
-        + (f", for the period {period}" if period else "") + ".")]
+        + (f", for the period {period}" if period else "") + ".")
     out.append(_tiles(kit, [
         (f"{share:.1f}%", f"of {obligations:,} obligations covered",
          ds.GREEN if share >= 80 else ds.AMBER if share >= 50 else ds.RED),
@@ -415,11 +415,11 @@ def matrix_section(kit: ds.Kit, d: Any, number: str) -> list:
     width = kit.land_width
     mapped = [r for r in d.matrix.rows if r.control_id]
     gaps = [r for r in d.matrix.rows if r.gap]
-    out: list = [kit.heading(f"{number}  Traceability matrix", 0), kit.body(
+    out: list = kit.opening(number, "Traceability matrix",
         f"The matrix joins each clause to its controls, their evidence, tests and risks. "
         f"{len(d.matrix.rows):,} rows: {len(mapped):,} map a clause to a control, "
         f"{len(gaps):,} are gaps (obligations no mapping reaches). The complete matrix, every "
-        "row with all 29 columns, is in the CSV and XLSX files of the export bundle.")]
+        "row with all 29 columns, is in the CSV and XLSX files of the export bundle.")
     if not mapped:
         out.append(kit.note("No clause is mapped to a control."))
     elif len(mapped) <= MATRIX_ROWS_IN_FULL:

@@ -97,6 +97,10 @@ class Kit:
     def note(self, text: str) -> Paragraph:
         return self.p(text, "note")
 
+    def opening(self, number: str, title: str, intro: str) -> list:
+        """A section's numbered heading (in the contents) and its introduction."""
+        return [self.heading(f"{number}  {title}", 0), self.body(intro)]
+
     def heading(self, text: str, level: int = 1) -> Paragraph:
         """A heading that goes into the contents (level 0: section; 1: sub-section)."""
         para = Paragraph(self.m(text), self.st["h1" if level == 0 else "h2"])
@@ -347,10 +351,10 @@ def heat_grid(kit: Kit, likelihood: Sequence[str], impact: Sequence[str],
 
 def controls_section(kit: Kit, d: Any, number: str) -> list:
     evidence = {e.id: e for e in d.evidence}
-    out: list = [kit.heading(f"{number}  Controls", 0), kit.body(
+    out: list = kit.opening(number, "Controls",
         "The twelve controls of the framework, each with its objective and how it is met, "
         "the clauses mapped to it, the evidence and tests that support it, and the actions "
-        "raised for it by exercises.")]
+        "raised for it by exercises.")
     for n, c in enumerate(d.controls, start=1):
         if n > 1:
             out.append(CondPageBreak(110))
@@ -411,11 +415,11 @@ def integrity_cell(kit: Kit, integrity: str) -> Paragraph:
 
 def mappings_section(kit: Kit, d: Any, number: str) -> list:
     """Per regulation version, every mapping, grouped by top-level provision."""
-    out: list = [kit.heading(f"{number}  Regulation mappings", 0), kit.body(
+    out: list = kit.opening(number, "Regulation mappings",
         "For each regulation version in scope, every mapping of a clause to a control: the "
         "relationship (see Appendix A), whether the control covers the clause fully or "
         "partially, the strength (1–10) and where the mapping stands in review. Clauses "
-        "without a mapping are the gaps, summarised in the traceability section.")]
+        "without a mapping are the gaps, summarised in the traceability section.")
     by_reg: dict[tuple[str, str], list] = {}
     for r in d.matrix.rows:
         if r.control_id:
@@ -452,10 +456,10 @@ def mappings_section(kit: Kit, d: Any, number: str) -> list:
 
 
 def evidence_section(kit: Kit, d: Any, number: str) -> list:
-    out: list = [kit.heading(f"{number}  Evidence index", 0), kit.body(
+    out: list = kit.opening(number, "Evidence index",
         "Every piece of evidence in its latest version. The SHA-256 digest identifies the "
         "stored file; each file was re-hashed when this dossier was generated. A file that is "
-        "missing, or whose content no longer matches its digest, is marked INTEGRITY FAILURE.")]
+        "missing, or whose content no longer matches its digest, is marked INTEGRITY FAILURE.")
     if d.integrity_failures:
         out.append(kit.p(f"INTEGRITY FAILURE: {len(d.integrity_failures)} evidence file(s) "
                          "missing or altered — " + "; ".join(d.integrity_failures), "alert"))
@@ -482,9 +486,9 @@ def evidence_section(kit: Kit, d: Any, number: str) -> list:
 
 
 def systems_section(kit: Kit, d: Any, number: str) -> list:
-    out: list = [kit.heading(f"{number}  AI system inventory", 0), kit.body(
+    out: list = kit.opening(number, "AI system inventory",
         "The AI systems in scope, their purpose, owner and lifecycle stage, and their EU AI "
-        "Act risk tier with the reason for it.")]
+        "Act risk tier with the reason for it.")
     if not d.systems:
         out.append(kit.note("No AI system is recorded."))
         return out
@@ -508,10 +512,10 @@ def _num_id(label: str) -> tuple:
 
 
 def risks_section(kit: Kit, d: Any, number: str) -> list:
-    out: list = [kit.heading(f"{number}  Risk register", 0), kit.body(
+    out: list = kit.opening(number, "Risk register",
         "Every risk, highest level first, scored on its matrix at three stages: inherent "
         "(before controls), current (with the controls as they are) and residual (after the "
-        "planned treatment). The heat maps count the risks in each cell.")]
+        "planned treatment). The heat maps count the risks in each cell.")
     if not d.risks:
         out.append(kit.note("No risk is recorded."))
     else:
@@ -547,9 +551,9 @@ def risks_section(kit: Kit, d: Any, number: str) -> list:
 
 
 def playbooks_section(kit: Kit, d: Any, number: str) -> list:
-    out: list = [kit.heading(f"{number}  Incident playbooks", 0), kit.body(
+    out: list = kit.opening(number, "Incident playbooks",
         "The incident response playbooks available, each step with its NIST CSF 2.0 function, "
-        "owner and target time, and the regulatory notification clocks that may start.")]
+        "owner and target time, and the regulatory notification clocks that may start.")
     if not d.playbooks:
         out.append(kit.note("No playbook is recorded."))
     for n, pb in enumerate(d.playbooks, start=1):
@@ -580,10 +584,10 @@ def playbooks_section(kit: Kit, d: Any, number: str) -> list:
 
 
 def exercises_section(kit: Kit, d: Any, number: str) -> list:
-    out: list = [kit.heading(f"{number}  Exercises and after-action reports", 0), kit.body(
+    out: list = kit.opening(number, "Exercises and after-action reports",
         "Each exercise that ran, with its after-action report: response times, notification "
         "clocks, objectives rated P (performed without challenges), S (some challenges), M "
-        "(major challenges) or U (unable to be performed), and the improvement plan.")]
+        "(major challenges) or U (unable to be performed), and the improvement plan.")
     if not d.exercises:
         out.append(kit.note("No exercise has been run."))
     for n, rep in enumerate(d.exercises, start=1):
@@ -663,11 +667,11 @@ def banner(kit: Kit, text: str) -> Table:
 
 def audit_section(kit: Kit, d: Any, number: str) -> list:
     v = d.verify
-    out: list = [kit.heading(f"{number}  Audit-trail statement", 0), kit.body(
+    out: list = kit.opening(number, "Audit-trail statement",
         "Every change to this workspace is recorded as an event in a hash chain: each event's "
         "hash covers its content and the hash of the event before it, so altering, removing "
         "or reordering any event breaks every hash after it. This dossier was generated from "
-        "the head of that chain, named below.")]
+        "the head of that chain, named below.")
     out.append(kit.kv([
         ("Events", f"{v.get('events', 0):,}"),
         ("Head event", f"#{d.audit_head_seq} at {d.generated_at}"),
