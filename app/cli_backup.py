@@ -24,6 +24,12 @@ def backup_cmd(c: Context, output: Path, force: bool) -> None:
     result = backup(c.open(), output, force=force)
     click.echo(f"wrote {output}: the workspace and {result.files - 1} evidence files, "
                f"{human_size(result.bytes)}, as of audit event {result.audit_head_seq}")
+    if result.missing:  # written, but not whole: say what is not in it, exit 1
+        click.echo(f"warning: {len(result.missing)} evidence file(s) are missing from the "
+                   "workspace and not in the backup:", err=True)
+        for line in result.missing:
+            click.echo(f"  {line}", err=True)
+        raise SystemExit(1)
 
 
 @cli.command("restore")
@@ -41,9 +47,12 @@ def restore_cmd(archive: Path, target: Path) -> None:
         raise InvalidInput(f"no backup archive at {archive}")
     result = restore(archive, target)
     report = result.verify
-    click.echo(f"restored {target}: {result.evidence_files} evidence files; audit chain "
-               f"{'intact' if report.intact else 'BROKEN'}: {report.events:,} events, head "
-               f"{report.head}")
+    if report.intact:
+        click.echo(f"restored {target}: {result.evidence_files} evidence files; audit chain "
+                   f"intact: {report.events:,} events, head {report.head}")
+    else:
+        click.echo(f"restored {target}: {result.evidence_files} evidence files; verify "
+                   f"found {len(report.problems)} problem(s) ({report.events:,} events):")
     if not report.intact:
         for problem in report.problems:
             click.echo(f"  {problem.message}")

@@ -38,8 +38,9 @@ def _target(path: Path, force: bool) -> Path:
 
 
 @export_group.command("matrix")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True,
-              help="csv (UTF-8), xlsx (a sheet per regulation and a summary) or pdf.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS),
+              help="csv (UTF-8), xlsx (a sheet per regulation and a summary) or pdf; "
+              "by default the output's suffix.")
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
               help="The file to write.")
 @click.option("--regulation", metavar="CODE", help="Only this regulation (its latest version).")
@@ -53,7 +54,7 @@ def _target(path: Path, force: bool) -> Path:
               help="Printed in the header and footer of the XLSX summary and the PDF.")
 @click.option("--force", is_flag=True, help="Replace an existing file.")
 @pass_ctx
-def export_matrix(c: Context, fmt: str, output: Path, regulation: str | None,
+def export_matrix(c: Context, fmt: str | None, output: Path, regulation: str | None,
                   control: str | None, status: str | None, as_of: str | None, excel: bool,
                   classification: str, force: bool) -> None:
     """The traceability matrix: one row per clause–control mapping and one per gap, with
@@ -63,6 +64,7 @@ def export_matrix(c: Context, fmt: str, output: Path, regulation: str | None,
     from app.services.traceability import build_matrix, parse_as_of
 
     day = parse_as_of(as_of)  # the options first, then the target
+    fmt = fmt or _format_of(output)
     path = _target(output, force)
     m = build_matrix(c.open(), regulation=regulation, control=control, status=status,
                      as_of=day)
@@ -71,6 +73,16 @@ def export_matrix(c: Context, fmt: str, output: Path, regulation: str | None,
         write_matrix(m, fmt, path, classification, excel=excel)
     click.echo(f"wrote {path}: {m.stats['rows']:,} rows ({m.stats['mappings']:,} mappings, "
                f"{m.stats['gaps']:,} gaps) as of audit event {m.audit_head_seq}")
+
+
+def _format_of(output: Path) -> str:
+    from app.errors import InvalidInput
+
+    suffix = output.suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        raise InvalidInput(f"cannot tell the format from {output.name!r}: give --format csv, "
+                           "xlsx or pdf, or an output ending in .csv, .xlsx or .pdf")
+    return suffix
 
 
 @contextmanager

@@ -1,9 +1,10 @@
-"""Small helpers shared by the test modules: looking at a workspace file from outside, and
-checking the CLI's error contract."""
+"""Small helpers shared by the test modules: looking at a workspace file from outside,
+checking the CLI's error contract, and Python processes that cannot reach the network."""
 
 from __future__ import annotations
 
 import hashlib
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
@@ -56,3 +57,37 @@ def unchanged(path: Path, *, workspace: bool = True) -> Iterator[None]:
     assert sha256(path) == before, f"{path} changed"
     if workspace:
         assert event_count(path) == events
+
+
+OFFLINE_GUARD = '''
+import socket
+
+_real = socket.socket
+
+
+class _Offline(_real):
+    def __init__(self, family=-1, *args, **kwargs):
+        if family in (socket.AF_INET, socket.AF_INET6) or family == -1:
+            raise OSError("network access attempted while offline")
+        super().__init__(family, *args, **kwargs)
+
+
+def _refuse(*args, **kwargs):
+    raise OSError("network access attempted while offline")
+
+
+socket.socket = _Offline
+socket.create_connection = _refuse
+socket.getaddrinfo = _refuse
+'''
+
+
+def offline_environment(folder: Path, *paths: Path) -> dict[str, str]:
+    """os.environ for Python processes (and the Python processes they start) that refuse
+    IPv4/IPv6 sockets from their first line: a `sitecustomize` in `folder`, put first on
+    PYTHONPATH before `paths`. Local AF_UNIX socket pairs stay allowed (asyncio uses one)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sitecustomize.py").write_text(OFFLINE_GUARD, encoding="utf-8")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(str(p) for p in (folder, *paths))
+    return env

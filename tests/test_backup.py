@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import assert_error
+from tests.helpers import assert_error, query
 
 
 @pytest.fixture
@@ -108,3 +108,54 @@ def test_a_backup_while_another_process_writes(cli: Any, demo: Path, tmp_path: P
     r = cli("restore", str(archive), "--workspace", str(target))
     assert r.code == 0, r.err
     assert "audit chain intact" in r.out  # a consistent snapshot: rows agree with the chain
+
+
+def test_evidence_missing_from_the_workspace_is_named_by_backup_and_restore(
+        cli: Any, demo: Path, tmp_path: Path) -> None:
+    from app.store.blobs import BlobStore
+
+    (sha,), *_ = query(demo, "SELECT sha256 FROM evidence_version ORDER BY sha256")
+    lost = BlobStore.beside(demo).path(sha)
+    lost.unlink()
+    archive = tmp_path / "backup.zip"
+    r = cli("--workspace", str(demo), "backup", "-o", str(archive))
+    assert r.code == 1  # written, but not whole
+    assert "the workspace and 7 evidence files" in r.out
+    assert "warning: 1 evidence file(s) are missing from the workspace" in r.err
+    assert lost.name in r.err
+    target = tmp_path / "ws.db"
+    # restored as it was: verify names the same missing file, in the original and the copy
+    r = cli("restore", str(archive), "--workspace", str(target))
+    assert r.code == 1, r.err
+    assert "restored" in r.out and "7 evidence files" in r.out
+    for ws in (demo, target):
+        r = cli("--workspace", str(ws), "verify")
+        assert r.code == 1 and f"is missing from {ws}.blobs" in r.out, r.out
+
+
+def test_a_backup_is_private_and_leaves_out_an_altered_evidence_file(
+        cli: Any, demo: Path, tmp_path: Path) -> None:
+    from app.store.blobs import BlobStore
+
+    archive = tmp_path / "backup.zip"
+    assert cli("--workspace", str(demo), "backup", "-o", str(archive)).code == 0
+    assert archive.stat().st_mode & 0o777 == 0o600  # it holds the whole workspace
+    (sha,), *_ = query(demo, "SELECT sha256 FROM evidence_version ORDER BY sha256")
+    with BlobStore.beside(demo).path(sha).open("ab") as fh:
+        fh.write(b"tampered")
+    r = cli("--workspace", str(demo), "backup", "-o", str(tmp_path / "second.zip"))
+    assert r.code == 1
+    assert f"the evidence file {sha} (altered on disk: it no longer hashes to its name)" \
+        in r.err
+    with zipfile.ZipFile(tmp_path / "second.zip") as z:
+        assert f"blobs/{sha}" not in z.namelist() and len(z.namelist()) == 9
+
+
+def test_an_evidence_folder_in_the_way_is_named(cli: Any, demo: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "backup.zip"
+    assert cli("--workspace", str(demo), "backup", "-o", str(archive)).code == 0
+    (tmp_path / "new.db.blobs").mkdir()
+    r = cli("restore", str(archive), "--workspace", str(tmp_path / "new.db"))
+    assert assert_error(r) == (f"error: {tmp_path / 'new.db.blobs'} already exists; restore "
+                               "into a new workspace path (nothing is overwritten)")
+    assert not (tmp_path / "new.db").exists()

@@ -130,3 +130,17 @@ def test_an_existing_or_unwritable_target(lib_ws: Path, cli: Any, tmp_path: Path
             "-o", str(tmp_path))
     assert assert_error(r) == f"error: {tmp_path} is a folder; give a file name to write to"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.csv"]  # nothing half-written
+
+
+def test_the_format_comes_from_the_suffix_unless_given(lib_ws: Path, cli: Any,
+                                                        tmp_path: Path) -> None:
+    export(cli, lib_ws, "-o", str(tmp_path / "m.XLSX"))
+    assert (tmp_path / "m.XLSX").read_bytes().startswith(b"PK")
+    export(cli, lib_ws, "-o", str(tmp_path / "m.csv"))
+    assert (tmp_path / "m.csv").read_text(encoding="utf-8").startswith("Regulation,")
+    export(cli, lib_ws, "--format", "csv", "-o", str(tmp_path / "m.txt"))
+    assert (tmp_path / "m.txt").read_text(encoding="utf-8").startswith("Regulation,")
+    r = cli("--workspace", str(lib_ws), "export", "matrix", "-o", str(tmp_path / "m.dat"))
+    assert assert_error(r) == ("error: cannot tell the format from 'm.dat': give --format "
+                               "csv, xlsx or pdf, or an output ending in .csv, .xlsx or .pdf")
+    assert not (tmp_path / "m.dat").exists()

@@ -4,7 +4,6 @@ allowed: asyncio's event loop uses one to wake itself.)"""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -12,39 +11,12 @@ from pathlib import Path
 
 import pytest
 
-GUARD = '''
-import socket
-
-_real = socket.socket
-
-
-class _Offline(_real):
-    def __init__(self, family=-1, *args, **kwargs):
-        if family in (socket.AF_INET, socket.AF_INET6) or family == -1:
-            raise OSError("network access attempted while offline")
-        super().__init__(family, *args, **kwargs)
-
-
-def _refuse(*args, **kwargs):
-    raise OSError("network access attempted while offline")
-
-
-socket.socket = _Offline
-socket.create_connection = _refuse
-socket.getaddrinfo = _refuse
-'''
+from tests.helpers import offline_environment
 
 
 @pytest.fixture
 def offline_env(tmp_path: Path) -> dict[str, str]:
-    """An environment whose Python refuses network sockets from its first line
-    (`sitecustomize` runs before anything else)."""
-    guard = tmp_path / "guard"
-    guard.mkdir()
-    (guard / "sitecustomize.py").write_text(GUARD, encoding="utf-8")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(guard), str(Path(__file__).parent.parent)])
-    return env
+    return offline_environment(tmp_path / "guard", Path(__file__).parent.parent)
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

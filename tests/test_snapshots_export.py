@@ -1,8 +1,9 @@
 """SVG snapshots of the Export screen (wide and 80×24, and its result panel after a matrix
-export) and of applicability on the Regulations screen (the scope dialog refusing an empty
-justification; the tree with a clause not applicable). Plain sync tests, as snap_compare
-requires; fixed clocks and hidden paths. The export writes a relative file name into the
-test's own folder, and the panel shows only the name, so no machine path is on screen."""
+export and after a backup; the restore dialog refusing an existing target) and of
+applicability on the Regulations screen (the scope dialog refusing an empty justification;
+the tree with a clause not applicable). Plain sync tests, as snap_compare requires; fixed
+clocks and hidden paths. The export writes a relative file name into the test's own folder,
+and the panel shows only the name, so no machine path is on screen."""
 
 from __future__ import annotations
 
@@ -54,6 +55,34 @@ class TestExport:
                                               "ctrl+s", _then_settle),
                             terminal_size=(120, 36))
         assert (tmp_path / "matrix.csv").is_file()
+
+
+class TestBackup:
+    def test_result_after_a_backup(self, snap_compare, tmp_path: Path,
+                                   monkeypatch: pytest.MonkeyPatch) -> None:
+        def backup(screen: Screen[object]) -> None:
+            screen.query_one("#kind-backup").value = True  # type: ignore[attr-defined]
+
+        store = evidence_store(tmp_path / "ws")
+        monkeypatch.chdir(tmp_path)
+        assert snap_compare(make_app(store, show_paths=False),
+                            run_before=script("E", backup, set_value("exp-path", "ws.zip"),
+                                              "ctrl+s", _then_settle),
+                            terminal_size=(120, 36))
+        assert (tmp_path / "ws.zip").is_file()
+
+    def test_restore_dialog_refuses_an_existing_target_80x24(
+            self, snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        (tmp_path / "backup.zip").write_bytes(b"PK")
+        (tmp_path / "taken.db").write_bytes(b"")
+        monkeypatch.chdir(tmp_path)
+        (tmp_path / "app").mkdir()
+        assert snap_compare(app_for(tmp_path / "app"),
+                            run_before=script("E", "ctrl+r",
+                                              set_value("restore-archive", "backup.zip"),
+                                              set_value("restore-target", "taken.db"),
+                                              "ctrl+s"),
+                            terminal_size=(80, 24))
 
 
 class TestApplicability:

@@ -235,6 +235,76 @@ async def test_cancel_between_steps_writes_nothing(tmp_path: Path,
         assert not screen.query_one("#exp-busy").display
 
 
+# --------------------------------------------------------------------------- backup
+async def test_back_up_then_restore_from_the_export_screen(tmp_path: Path) -> None:
+    from app.services.audit import verify
+    from app.services.bundle_verify import verify_bundle
+    from app.tui.screens.backup_dialogs import RestoreDialog
+
+    store = evidence_store(tmp_path / "ws")
+    archive = tmp_path / "backup.zip"
+    target = tmp_path / "restored.db"
+    async with make_app(store).run_test(size=(120, 36), notifications=True) as pilot:
+        screen = await open_export(pilot)
+        await choose(pilot, screen, "backup")
+        assert screen.query_one("#exp-path").value == "workspace-backup.zip"
+        assert not screen.query_one(".exp-class").display
+        assert not screen.query_one("#exp-matrix").display
+        fill(screen, path=str(archive))
+        await export(pilot)
+        assert verify_bundle(archive).ok
+        text = result_text(screen)
+        assert "Workspace backup" in text and "the database and 4 evidence files" in text
+        assert "INTEGRITY FAILURE" not in text
+
+        # the dialog refuses an existing target inside the form, then restores
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        dialog = pilot.app.screen
+        assert isinstance(dialog, RestoreDialog)
+        dialog.query_one("#restore-archive").value = str(archive)
+        dialog.query_one("#restore-target").value = str(store.path)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert pilot.app.screen is dialog
+        assert "already exists" in str(dialog.query_one("#form-error", Static).render())
+        dialog.query_one("#restore-target").value = str(target)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await settle(pilot)
+        assert pilot.app.screen is screen
+        text = result_text(screen)
+        assert "Restored a workspace backup" in text and "intact" in text
+        assert f"crosswalk --workspace {target}" in text
+        assert [n.title for n in pilot.app._notifications][-1] == "Restored"
+    restored = Store.open(target)
+    try:
+        assert verify(restored).intact
+        assert len(events(restored)) == len(events(store))
+    finally:
+        restored.close()
+
+
+async def test_a_bad_backup_restores_nothing_and_says_why(tmp_path: Path) -> None:
+    store = evidence_store(tmp_path / "ws")
+    archive = tmp_path / "backup.zip"
+    archive.write_bytes(b"PK\x03\x04 not really a zip")
+    target = tmp_path / "restored.db"
+    async with make_app(store).run_test(size=(120, 36), notifications=True) as pilot:
+        await open_export(pilot)
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        pilot.app.screen.query_one("#restore-archive").value = str(archive)
+        pilot.app.screen.query_one("#restore-target").value = str(target)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await settle(pilot)
+        last = pilot.app._notifications
+        assert [n.title for n in last][-1] == "Not restored"
+        assert "does not check out, nothing was restored" in notes(pilot)[-1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["backup.zip", "ws"]
+
+
 # --------------------------------------------------------------------------- applicability
 async def test_declare_a_hipaa_clause_not_applicable(lib_ws: Path) -> None:
     store = make_store(lib_ws, library=True)

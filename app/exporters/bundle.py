@@ -126,12 +126,14 @@ def write_bundle(out: Path, members: list[Member], *, audit_head: str, audit_seq
                  sign_key: Path | None = None, force: bool = False,
                  audit_head_at: str | None = None, omitted: list[str] | None = None,
                  progress: Callable[[int, int], None] | None = None,
-                 cancelled: Callable[[], bool] | None = None) -> BundleResult:
+                 cancelled: Callable[[], bool] | None = None,
+                 private: bool = False) -> BundleResult:
     """Write `members` (in order), then manifest.json and, with `sign_key`, manifest.sig, to
     the zip `out`. A member with a recorded `sha256` must still hash to it. `omitted` names
     what the bundle should hold but does not (evidence files missing or altered on disk);
     the manifest lists it, and `verify-bundle` reports it. `progress(done, total)` is called
-    with member bytes; `cancelled()` is polled between chunks. Raises InvalidInput for a bad
+    with member bytes; `cancelled()` is polled between chunks; `private` keeps the file 0600
+    (a backup holds the whole workspace). Raises InvalidInput for a bad
     name, key, member or target, and BundleCancelled; in every failure no file is left
     behind."""
     out = Path(out)
@@ -195,9 +197,10 @@ def write_bundle(out: Path, members: list[Member], *, audit_head: str, audit_seq
                     zf.writestr(_entry(SIGNATURE, moment), sig)
             fh.flush()
             os.fsync(fh.fileno())
-        mask = os.umask(0)
-        os.umask(mask)
-        tmp.chmod(0o666 & ~mask)  # mkstemp makes it private; a bundle is made to be shared
+        if not private:  # mkstemp makes it 0600; a bundle is made to be shared
+            mask = os.umask(0)
+            os.umask(mask)
+            tmp.chmod(0o666 & ~mask)
         tmp.replace(out)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -4,7 +4,9 @@ archive that checks itself.
 A backup is a bundle (`app.exporters.bundle`: a zip with `manifest.json` listing every
 file's SHA-256 and size, the audit head and the Crosswalk version) holding ``workspace.db``
 — a consistent copy taken with SQLite's online backup API, safe while the TUI or another
-process writes — and every evidence file the copy names, under ``blobs/<sha256>``.
+process writes — and every evidence file the copy names, under ``blobs/<sha256>``, each
+hashed again first: one missing or altered on disk is left out and named (in the result and
+the manifest's `omitted`). The archive is written 0600, as the workspace is.
 
 `restore` refuses a target that exists, checks the whole archive first (`verify_bundle`:
 every hash, safe names, no truncation), then rebuilds the workspace beside the target under
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,9 +33,15 @@ BLOBS = "blobs/"
 @dataclass(frozen=True, slots=True)
 class BackupResult:
     path: Path
-    files: int
+    files: int  # the database and the evidence files
     bytes: int
     audit_head_seq: int
+    audit_head: str
+    missing: tuple[str, ...] = ()  # evidence files the workspace names but no longer has
+
+
+class RestoreCancelled(InvalidInput):
+    """The user stopped a restore; what it had made is removed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +49,14 @@ class RestoreResult:
     path: Path
     evidence_files: int
     verify: Any  # app.services.audit.VerifyReport
+    missing: tuple[str, ...] = ()  # already missing when the backup was taken
 
 
-def backup(store: Store, out: Path, *, force: bool = False) -> BackupResult:
-    """Write the backup archive of `store` to `out` (see the module doc)."""
+def backup(store: Store, out: Path, *, force: bool = False,
+           progress: Callable[[int, int], None] | None = None,
+           cancelled: Callable[[], bool] | None = None) -> BackupResult:
+    """Write the backup archive of `store` to `out` (see the module doc); `progress` and
+    `cancelled` are those of `write_bundle` (bytes written; polled between chunks)."""
     from app import __version__
     from app.domain.clock import iso_utc
     from app.exporters.bundle import Member, write_bundle
@@ -71,19 +84,26 @@ def backup(store: Store, out: Path, *, force: bool = False) -> BackupResult:
         members = [Member(DATABASE, copy)]
         missing = []
         for sha in digests:
-            if blobs.has(sha):
-                members.append(Member(f"{BLOBS}{sha}", blobs.path(sha), sha256=sha))
-            else:
+            now = blobs.rehash(sha)
+            if now is None:
                 missing.append(f"the evidence file {sha} (missing from {blobs.root})")
+            elif now != sha:  # damaged on disk: kept out of the backup, and named
+                missing.append(f"the evidence file {sha} (altered on disk: it no longer "
+                               "hashes to its name)")
+            else:
+                members.append(Member(f"{BLOBS}{sha}", blobs.path(sha), sha256=sha))
         result = write_bundle(out, members, audit_head=head[1], audit_seq=head[0],
                               workspace_id=workspace_id, generated_at=iso_utc(store.clock()),
-                              version=__version__, omitted=missing, force=force)
-    return BackupResult(out, result.files, result.bytes, head[0])
+                              version=__version__, omitted=missing, force=force,
+                              progress=progress, cancelled=cancelled, private=True)
+    return BackupResult(out, result.files, result.bytes, head[0], head[1], tuple(missing))
 
 
-def restore(archive: Path, target: Path) -> RestoreResult:
+def restore(archive: Path, target: Path, *,
+            cancelled: Callable[[], bool] | None = None) -> RestoreResult:
     """Rebuild the workspace of `archive` at `target`, which must not exist (see the module
-    doc); InvalidInput names the first problems of an archive that does not check out."""
+    doc); InvalidInput names the first problems of an archive that does not check out.
+    `cancelled()` is polled between evidence files (RestoreCancelled; nothing is left)."""
     import shutil
     import zipfile
 
@@ -94,15 +114,22 @@ def restore(archive: Path, target: Path) -> RestoreResult:
 
     target = Path(target)
     blob_dir = BlobStore.beside(target).root
-    if target.exists() or target.is_symlink() or blob_dir.exists():
-        raise InvalidInput(f"{target} already exists; restore into a new workspace path "
-                           "(nothing is overwritten)")
+    for taken in (target, blob_dir):
+        if taken.exists() or taken.is_symlink():
+            raise InvalidInput(f"{taken} already exists; restore into a new workspace path "
+                               "(nothing is overwritten)")
     if not target.parent.is_dir():
         raise InvalidInput(f"cannot restore to {target}: folder {target.parent} does not exist")
     report = verify_bundle(archive)
-    if report.problems:
-        shown = "; ".join(report.problems[:3])
-        more = f" (and {len(report.problems) - 3} more)" if len(report.problems) > 3 else ""
+    # Evidence files already missing when the backup was taken are listed in its manifest:
+    # the restored workspace lacks them as the original did (and `verify` names them).
+    omitted = (report.manifest or {}).get("omitted") or []
+    missing = tuple(str(w) for w in omitted) if isinstance(omitted, list) else ()
+    expected = {f"the bundle was made without {what}" for what in missing}
+    problems = [p for p in report.problems if p not in expected]
+    if problems:
+        shown = "; ".join(problems[:3])
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
         raise InvalidInput(f"{archive} does not check out, nothing was restored: {shown}{more}")
     names = [f["name"] for f in report.manifest["files"]]
     if DATABASE not in names or any(n != DATABASE and not n.startswith(BLOBS) for n in names):
@@ -116,6 +143,8 @@ def restore(archive: Path, target: Path) -> RestoreResult:
             partial.chmod(0o600)
             stored = 0
             for name in names:
+                if cancelled is not None and cancelled():
+                    raise RestoreCancelled("restore cancelled; nothing was restored")
                 if name.startswith(BLOBS):
                     with z.open(name) as src:
                         got = blobs.put_stream(src)
@@ -136,4 +165,4 @@ def restore(archive: Path, target: Path) -> RestoreResult:
             files.remove_with_side_files(target)
         shutil.rmtree(blob_dir, ignore_errors=True)
         raise
-    return RestoreResult(target, stored, checked)
+    return RestoreResult(target, stored, checked, missing)

@@ -89,11 +89,8 @@ MAX_PDF_BYTES = 1024 * 1024 * 1024  # PDFs are read page by page, never whole
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _read_pdf(path: Path, layout: str | None,

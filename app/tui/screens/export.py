@@ -1,5 +1,6 @@
-"""Export: the auditor's files from the TUI — the traceability matrix (CSV, XLSX or PDF) and
-the audit dossier (PDF), with the options of `crosswalk export matrix` and `export dossier`.
+"""Export: the auditor's files from the TUI — the traceability matrix (CSV, XLSX or PDF),
+the audit dossier (PDF) and its bundle, with the options of `crosswalk export …` — and the
+workspace backup (`crosswalk backup`), with its restore (ctrl+r, `crosswalk restore`).
 The options are checked before anything runs; the file is built and written in a thread worker
 with a progress bar and a status line (the dossier's gather steps, then the writing); esc or
 ctrl+x cancels between steps. The result panel says where the file went, its size, its rows or
@@ -53,6 +54,7 @@ KINDS: dict[str, tuple[str, str]] = {
     "matrix-pdf": ("Traceability matrix · PDF", "traceability-matrix.pdf"),
     "dossier": ("Audit dossier · PDF", "audit-dossier.pdf"),
     "bundle": ("Dossier bundle · ZIP", "dossier-bundle.zip"),
+    "backup": ("Workspace backup · ZIP", "workspace-backup.zip"),
 }
 SUFFIXES = (".csv", ".xlsx", ".pdf", ".zip")
 DOSSIER_STEPS = ("matrix", "coverage", "evidence", "controls", "risks", "playbooks",
@@ -104,6 +106,7 @@ class ExportResult:
     pages: int | None = None
     failures: list[str] = field(default_factory=list)
     bundle: Any = None  # app.exporters.bundle.BundleResult
+    backup: Any = None  # app.services.backup.BackupResult
 
 
 class ExportCancelled(CrosswalkError):
@@ -125,6 +128,14 @@ def run_export(store: Store, job: ExportJob, step: Any, *,
     from app.services.dossier_bundle import write_matrix
 
     check_target(job.path, job.overwrite)
+    if job.kind == "backup":
+        from app.services.backup import backup
+
+        step("backing up the database and the evidence files…", 0)
+        made = backup(store, job.path, force=job.overwrite, progress=progress,
+                      cancelled=cancelled)
+        return ExportResult(job, job.path.stat().st_size, made.audit_head,
+                            made.audit_head_seq, failures=list(made.missing), backup=made)
     if job.kind == "bundle":
         from app.services.dossier_bundle import build_bundle
 
@@ -199,6 +210,29 @@ class ExportFinished(Message):
 class ExportStopped(Message):
     error: str
     cancelled: bool = False
+    title: str = "Not exported"
+
+
+@dataclass
+class RestoreFinished(Message):
+    result: Any  # app.services.backup.RestoreResult
+    archive: str  # as shown
+
+
+def restore_markup(r: Any, archive: str, target: str) -> str:
+    """The result panel after a restore: where, what, and the verify verdict."""
+    report = r.verify
+    verdict = ("[b $text-success]intact[/]" if report.intact
+               else "[b $text-error]NOT intact[/]")
+    lines = ["[b $text-success]Restored[/] a workspace backup", "",
+             f"[b]From[/]     {escape(archive)}",
+             f"[b]Into[/]     {escape(target)}",
+             f"[b]Evidence[/] {r.evidence_files:,} files, each hashed again",
+             f"[b]Verify[/]   {verdict}: {report.events:,} events, head {report.head[:12]}…"]
+    lines += [f"[$text-error]{escape(p.message)}[/]" for p in report.problems[:20]]
+    lines += ["", "[dim]This window keeps its workspace; open the restored one with[/]",
+              f"crosswalk --workspace {escape(target)}"]
+    return "\n".join(lines)
 
 
 def result_markup(r: ExportResult) -> str:
@@ -213,6 +247,9 @@ def result_markup(r: ExportResult) -> str:
                      f"{s.get('gaps', 0):,} gaps)")
     if r.pages is not None:
         lines.append(f"[b]Pages[/]    {r.pages:,}")
+    if r.backup is not None:
+        lines.append(f"[b]Files[/]    the database and {r.backup.files - 1:,} evidence files "
+                     f"({human_size(r.backup.bytes)} before compression)")
     if r.bundle is not None:
         b = r.bundle
         lines.append(f"[b]Files[/]    {b.files:,} ({human_size(b.bytes)} before "
@@ -228,7 +265,9 @@ def result_markup(r: ExportResult) -> str:
         lines += ["", f"[b $text-error]INTEGRITY FAILURE: {len(r.failures)} evidence "
                       f"file{'s are' if len(r.failures) > 1 else ' is'} missing or altered[/]"]
         lines += [f"[$text-error]INTEGRITY FAILURE  {escape(line)}[/]" for line in r.failures]
-        if not job.allow_failures:
+        if job.kind == "backup":
+            lines.append("[dim]they are not in the backup; crosswalk verify names them[/]")
+        elif not job.allow_failures:
             lines.append("[dim]the dossier marks them; tick Allow integrity failures to "
                          "accept them[/]")
     return "\n".join(lines)
@@ -255,6 +294,8 @@ class ExportScreen(SectionScreen):
                 tooltip="Stop the export between two steps; nothing is written"),
         Binding("escape", "cancel_export", "Cancel export", id="export-cancel-esc",
                 show=False),
+        Binding("ctrl+r", "restore", "Restore backup", id="export-restore",
+                tooltip="Restore a workspace backup into a new workspace file"),
     ]
 
     def __init__(self) -> None:
@@ -366,6 +407,7 @@ class ExportScreen(SectionScreen):
         self.query_one("#exp-excel").display = kind == "matrix-csv"
         self.query_one("#exp-dossier").display = kind in ("dossier", "bundle")
         self.query_one("#exp-bundle").display = kind == "bundle"
+        self.query_one(".exp-class").display = kind != "backup"
 
     # ------------------------------------------------------------------ the form
     def _value(self, widget_id: str) -> str:
@@ -477,7 +519,7 @@ class ExportScreen(SectionScreen):
         self.query_one("#exp-progress", ProgressBar).update(total=max(message.total, 1),
                                                              progress=message.done)
         self.query_one("#exp-busy-text", Static).update(
-            f"bundle: writing {human_size(message.done)} of {human_size(message.total)}  "
+            f"writing {human_size(message.done)} of {human_size(message.total)}  "
             "esc or ctrl+x cancels")
 
     def on_export_finished(self, message: ExportFinished) -> None:
@@ -493,9 +535,66 @@ class ExportScreen(SectionScreen):
             self.notify(what, title="Exported", markup=False)
 
     def on_export_stopped(self, message: ExportStopped) -> None:
-        self.notify(message.error, title="Export cancelled" if message.cancelled
-                    else "Not exported", severity="information" if message.cancelled
+        self.notify(message.error, title="Cancelled" if message.cancelled
+                    else message.title, severity="information" if message.cancelled
                     else "error", markup=False)
+
+    # ------------------------------------------------------------------ restore
+    def action_restore(self) -> None:
+        """Restore a workspace backup into a new workspace file (in the background)."""
+        from app.tui.screens.backup_dialogs import RestoreDialog
+
+        if self._exporting():
+            self.notify("an export or restore is already running", markup=False)
+            return
+        self.app.push_screen(RestoreDialog(), self._restore_chosen)
+
+    def _restore_chosen(self, request: Any) -> None:
+        if request is None:
+            return
+        self.query_one("#exp-progress", ProgressBar).update(total=None)
+        self.query_one("#exp-busy-text", Static).update(
+            "restoring: checking every hash, then the evidence files…  esc or ctrl+x cancels")
+        self.query_one("#exp-busy").display = True
+        self.query_one("#exp-go", Button).disabled = True
+        self._export_worker = self.run_restore(request)
+        self.refresh_bindings()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="export",
+          description="Restoring")
+    def run_restore(self, request: Any) -> None:  # thread: post messages only
+        from app.services.backup import RestoreCancelled, restore
+
+        worker = get_current_worker()
+        shown = self._shown
+        try:
+            result = restore(request.archive, request.target,
+                             cancelled=lambda: worker.is_cancelled)
+        except RestoreCancelled:
+            self.post_message(ExportStopped("restore cancelled; nothing was restored",
+                                            cancelled=True))
+        except CrosswalkError as exc:
+            self.post_message(ExportStopped(str(exc), title="Not restored"))
+        except OSError as exc:
+            self.post_message(ExportStopped(f"cannot restore to {shown(request.target)}: "
+                                            f"{exc.strerror or exc}", title="Not restored"))
+        else:
+            self.post_message(RestoreFinished(result, shown(request.archive)))
+
+    def _shown(self, path: Path) -> str:
+        return str(path) if self.crosswalk.show_paths else path.name
+
+    def on_restore_finished(self, message: RestoreFinished) -> None:
+        r = message.result
+        target = self._shown(r.path)
+        self.query_one("#exp-result", Static).update(restore_markup(r, message.archive, target))
+        if r.verify.intact:
+            self.notify(f"{target}: {r.evidence_files} evidence files; audit chain intact",
+                        title="Restored", markup=False)
+        else:
+            self.notify(f"{target} was restored, but verify found "
+                        f"{len(r.verify.problems)} problem(s)", title="Restored, NOT intact",
+                        severity="error", markup=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         super().on_worker_state_changed(event)

@@ -44,15 +44,18 @@ class FilePickerDialog(ModalScreen[Path | None]):
         Binding("escape", "cancel", "Cancel", id="file-picker-cancel"),
     ]
 
-    def __init__(self, start: Path) -> None:
+    HEADING = ("[b]Import a document[/]  [dim]an official PDF, Formex XML, EUR-Lex XHTML, "
+               "OSCAL catalog or mapping collection, CISO Assistant library, CSV or a "
+               "Crosswalk catalog[/]")
+
+    def __init__(self, start: Path, heading: str | None = None) -> None:
         super().__init__()
         self.start = start
+        self.heading = heading or self.HEADING
 
     def compose(self) -> ComposeResult:
         with Vertical(id="file-picker", classes="dialog"):
-            yield Static("[b]Import a document[/]  [dim]an official PDF, Formex XML, EUR-Lex "
-                         "XHTML, OSCAL catalog or mapping collection, CISO Assistant library, "
-                         "CSV or a Crosswalk catalog[/]")
+            yield Static(self.heading)
             yield DirectoryTree(self.start, id="file-tree")
             yield Input(str(self.start), placeholder="path to a file", id="file-path")
             with Horizontal(classes="dialog-buttons"):

@@ -198,10 +198,10 @@ def _field_of(message: str) -> str | None:
 class PlaybookFilePicker(FilePickerDialog):
     """The file picker, titled for a playbook."""
 
+    HEADING = "[b]Import a playbook[/]  [dim]our YAML/JSON shape, or OASIS CACAO 2.0 JSON[/]"
+
     def on_mount(self) -> None:
         super().on_mount()
-        self.query_one("#file-picker > Static", Static).update(
-            "[b]Import a playbook[/]  [dim]our YAML/JSON shape, or OASIS CACAO 2.0 JSON[/]")
         self.query_one("#file-tree").styles.height = 12  # inline: the buttons fit 80×24
 
 
