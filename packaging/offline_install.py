@@ -23,6 +23,7 @@ import json
 import os
 import platform
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -313,7 +314,7 @@ def install(root: Path, prefix: Path, link: Path | None, replace: bool) -> None:
         say("run: crosswalk")
     else:
         say(f"{link.parent} is not on your PATH; add it (e.g. in ~/.profile):\n"
-            f'  export PATH="{link.parent}:$PATH"\nthen run: crosswalk')
+            f'  export PATH={shlex.quote(str(link.parent))}:"$PATH"\nthen run: crosswalk')
 
 
 def main(argv: list[str] | None = None) -> int:

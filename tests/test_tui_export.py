@@ -264,11 +264,15 @@ async def test_back_up_then_restore_from_the_export_screen(tmp_path: Path) -> No
         assert isinstance(dialog, RestoreDialog)
         dialog.query_one("#restore-archive").value = str(archive)
         dialog.query_one("#restore-target").value = str(store.path)
+        await pilot.pause()
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert pilot.app.screen is dialog
-        assert "already exists" in str(dialog.query_one("#form-error", Static).render())
+        error = dialog.query_one("#form-error", Static)
+        assert "already exists" in str(error.render()) and error.has_class("-shown")
         dialog.query_one("#restore-target").value = str(target)
+        await pilot.pause()
+        assert not error.has_class("-shown")  # edited: the old error goes
         await pilot.press("ctrl+s")
         await settle(pilot)
         await settle(pilot)

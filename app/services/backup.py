@@ -120,12 +120,12 @@ def restore(archive: Path, target: Path, *,
                                "(nothing is overwritten)")
     if not target.parent.is_dir():
         raise InvalidInput(f"cannot restore to {target}: folder {target.parent} does not exist")
-    report = verify_bundle(archive)
+    report = verify_bundle(archive, noun="backup")
     # Evidence files already missing when the backup was taken are listed in its manifest:
     # the restored workspace lacks them as the original did (and `verify` names them).
     omitted = (report.manifest or {}).get("omitted") or []
     missing = tuple(str(w) for w in omitted) if isinstance(omitted, list) else ()
-    expected = {f"the bundle was made without {what}" for what in missing}
+    expected = {f"the backup was made without {what}" for what in missing}
     problems = [p for p in report.problems if p not in expected]
     if problems:
         shown = "; ".join(problems[:3])

@@ -58,10 +58,12 @@ def _q(name: str) -> str:
 
 
 def verify_bundle(path: Path, pubkey: Path | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> BundleReport:
+                  progress: Callable[[int, int], None] | None = None, *,
+                  noun: str = "bundle") -> BundleReport:
     """Check the bundle at `path` (and its signature with `pubkey`). Problems found in the
     bundle go into the report; an unusable input (no such file, a garbled or wrong-type key)
-    raises InvalidInput."""
+    raises InvalidInput. `noun` is what the messages call it (a workspace backup is a
+    bundle too)."""
     from app.exporters.bundle import load_public_key
 
     path = Path(path)
@@ -69,25 +71,25 @@ def verify_bundle(path: Path, pubkey: Path | None = None,
     if not path.exists():
         raise InvalidInput(f"{path} does not exist")
     if path.is_dir():
-        raise InvalidInput(f"{path} is a folder, not a bundle")
+        raise InvalidInput(f"{path} is a folder, not a {noun}")
     report = BundleReport(ok=False, files=0, bytes=0, problems=[], signed=False,
                           signature_ok=None, manifest={})
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
         report.problems.append(f"{path.name} cannot be read as a zip file: it is truncated or "
-                               f"damaged, or not a bundle ({exc})")
+                               f"damaged, or not a {noun} ({exc})")
         return report
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
     with zf, path.open("rb", buffering=0) as raw:
-        _check(zf, raw, key, report, progress)
+        _check(zf, raw, key, report, progress, noun)
     report.ok = not report.problems
     return report
 
 
 def _check(zf: zipfile.ZipFile, raw_file: BinaryIO, key: Any, report: BundleReport,
-           progress: Callable[[int, int], None] | None) -> None:
+           progress: Callable[[int, int], None] | None, noun: str) -> None:
     problems = report.problems
     infos = zf.infolist()
     counts = Counter(i.orig_filename for i in infos)
@@ -109,22 +111,22 @@ def _check(zf: zipfile.ZipFile, raw_file: BinaryIO, key: Any, report: BundleRepo
                                 "which one is meant cannot be told")
             readable[name] = info
         elif info.flag_bits & 0x1:
-            problems.append(f"entry {_q(name)} is encrypted; a bundle never is")
+            problems.append(f"entry {_q(name)} is encrypted; a {noun} never is")
         elif info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             problems.append(f"entry {_q(name)} uses an unsupported compression method "
                             f"({info.compress_type})")
         elif (info.external_attr >> 16) & 0o170000 == 0o120000:
-            problems.append(f"entry {_q(name)} is a symbolic link; a bundle holds only files")
+            problems.append(f"entry {_q(name)} is a symbolic link; a {noun} holds only files")
         else:
             readable[name] = info
     duplicated = {n for n, k in counts.items() if k > 1}
 
     if MANIFEST not in counts:
-        problems.append(f"the bundle has no {MANIFEST}, so its files cannot be checked")
+        problems.append(f"the {noun} has no {MANIFEST}, so its files cannot be checked")
         return
     if MANIFEST in duplicated or MANIFEST not in readable:
         return
-    raw = _read_small(zf, readable[MANIFEST], MAX_MANIFEST, problems)
+    raw = _read_small(zf, readable[MANIFEST], MAX_MANIFEST, problems, noun)
     if raw is None:
         return
     manifest = _parse_manifest(raw, problems)
@@ -135,7 +137,7 @@ def _check(zf: zipfile.ZipFile, raw_file: BinaryIO, key: Any, report: BundleRepo
     omitted = manifest.get("omitted") or []
     for what in omitted if isinstance(omitted, list) else [omitted]:
         # what the export could not vouch for is recorded (and signed) in the manifest
-        problems.append(f"the bundle was made without {what}")
+        problems.append(f"the {noun} was made without {what}")
 
     files = manifest["files"]
     report.files = len(files)
@@ -147,7 +149,7 @@ def _check(zf: zipfile.ZipFile, raw_file: BinaryIO, key: Any, report: BundleRepo
     for f in files:
         name = f["name"]
         if name not in counts:
-            problems.append(f"{_q(name)} is listed in the manifest but missing from the bundle")
+            problems.append(f"{_q(name)} is listed in the manifest but missing from the {noun}")
             done += f["size"]
             continue
         if name in duplicated or name not in readable:
@@ -175,11 +177,11 @@ def _check(zf: zipfile.ZipFile, raw_file: BinaryIO, key: Any, report: BundleRepo
         progress(total, total)
     for name in counts:
         if name not in listed and name not in (MANIFEST, SIGNATURE) and name not in unsafe:
-            problems.append(f"entry {_q(name)} is in the bundle but not listed in the manifest")
+            problems.append(f"entry {_q(name)} is in the {noun} but not listed in the manifest")
 
 
 def _read_small(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int,
-                problems: list[str]) -> bytes | None:
+                problems: list[str], noun: str) -> bytes | None:
     name = info.orig_filename
     try:
         with zf.open(info) as fh:
@@ -188,7 +190,7 @@ def _read_small(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int,
         problems.append(f"{_q(name)} is truncated or damaged ({_why(exc)})")
         return None
     if len(data) > limit:
-        problems.append(f"{_q(name)} is larger than {limit >> 20} MB; it is not a bundle's")
+        problems.append(f"{_q(name)} is larger than {limit >> 20} MB; it is not a {noun}'s")
         return None
     return data
 
@@ -268,7 +270,7 @@ def _check_signature(zf: zipfile.ZipFile, readable: dict[str, zipfile.ZipInfo],
         report.notes.append(NOT_SIGNED_NOTE)
         return
     report.signature_ok = False
-    text = _read_small(zf, readable[SIGNATURE], 4096, problems)
+    text = _read_small(zf, readable[SIGNATURE], 4096, problems, "bundle")
     if text is None:
         return
     try:

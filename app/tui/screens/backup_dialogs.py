@@ -12,7 +12,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Footer, Label, Static
+from textual.widgets import Button, Footer, Input, Label, Static
 
 from app.tui.screens.evidence_dialogs import FormDialog, _input
 
@@ -56,6 +56,10 @@ class RestoreDialog(FormDialog[RestoreRequest | None]):
 
     def on_mount(self) -> None:
         self.query_one("#restore-archive").focus()
+
+    def on_input_changed(self, _event: Input.Changed) -> None:
+        """An error shown for the old paths goes once either path is edited."""
+        self.query_one("#form-error", Static).remove_class("-shown")
 
     def action_browse(self) -> None:
         """Choose the backup archive."""
