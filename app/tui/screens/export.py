@@ -44,7 +44,9 @@ from app.tui.screens.base import SectionScreen
 from app.tui.widgets.plain_select import PlainSelect
 
 if TYPE_CHECKING:
+    from app.services.backup import BackupResult, RestoreResult
     from app.store import Store
+    from app.tui.screens.backup_dialogs import RestoreRequest
 
 ALL = "all"
 # kind → (label, default file name); the order is the order of the choices
@@ -106,7 +108,7 @@ class ExportResult:
     pages: int | None = None
     failures: list[str] = field(default_factory=list)
     bundle: Any = None  # app.exporters.bundle.BundleResult
-    backup: Any = None  # app.services.backup.BackupResult
+    backup: BackupResult | None = None
 
 
 class ExportCancelled(CrosswalkError):
@@ -215,11 +217,11 @@ class ExportStopped(Message):
 
 @dataclass
 class RestoreFinished(Message):
-    result: Any  # app.services.backup.RestoreResult
+    result: RestoreResult
     archive: str  # as shown
 
 
-def restore_markup(r: Any, archive: str, target: str) -> str:
+def restore_markup(r: RestoreResult, archive: str, target: str) -> str:
     """The result panel after a restore: where, what, and the verify verdict."""
     report = r.verify
     verdict = ("[b $text-success]intact[/]" if report.intact
@@ -549,7 +551,7 @@ class ExportScreen(SectionScreen):
             return
         self.app.push_screen(RestoreDialog(), self._restore_chosen)
 
-    def _restore_chosen(self, request: Any) -> None:
+    def _restore_chosen(self, request: RestoreRequest | None) -> None:
         if request is None:
             return
         self.query_one("#exp-progress", ProgressBar).update(total=None)
@@ -562,7 +564,7 @@ class ExportScreen(SectionScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export",
           description="Restoring")
-    def run_restore(self, request: Any) -> None:  # thread: post messages only
+    def run_restore(self, request: RestoreRequest) -> None:  # thread: post messages only
         from app.services.backup import RestoreCancelled, restore
 
         worker = get_current_worker()
