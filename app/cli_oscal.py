@@ -3,8 +3,6 @@ branch of `import` (called from `import_cmd` when the file is a mapping collecti
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -70,15 +68,12 @@ def _summary(doc: dict[str, Any]) -> str:
 
 def _write_atomically(path: Path, data: bytes) -> None:
     """Write beside the target and rename, so a failure never leaves half a file."""
+    from app.exporters.files import atomic_target
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        mask = os.umask(0)
-        os.umask(mask)
-        Path(tmp).chmod(0o666 & ~mask)  # mkstemp makes it private; an export is to be shared
-        Path(tmp).replace(path)
+        with atomic_target(path) as tmp:
+            tmp.write_bytes(data)
     except OSError as exc:
         raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}") from None
 

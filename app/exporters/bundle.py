@@ -198,9 +198,9 @@ def write_bundle(out: Path, members: list[Member], *, audit_head: str, audit_seq
             fh.flush()
             os.fsync(fh.fileno())
         if not private:  # mkstemp makes it 0600; a bundle is made to be shared
-            mask = os.umask(0)
-            os.umask(mask)
-            tmp.chmod(0o666 & ~mask)
+            from app.exporters.files import make_shareable
+
+            make_shareable(tmp)
         tmp.replace(out)
     except OSError as exc:
         tmp.unlink(missing_ok=True)

@@ -69,7 +69,7 @@ from reportlab.platypus.tableofcontents import TableOfContents
 
 from app.exporters import dossier_sections as ds
 from app.exporters import pdf_style
-from app.exporters.matrix_files import atomic_target
+from app.exporters.files import atomic_target
 from app.exporters.matrix_pdf import PRINT_COLUMNS, _styled
 
 TITLE = "AI governance audit dossier"

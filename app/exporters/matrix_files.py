@@ -22,20 +22,18 @@ created).
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import math
-import os
 import re
-import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from app.domain.traceability import COLUMNS, HEADERS, KEYS, SEP, MatrixRow
+from app.exporters.files import atomic_target
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,29 +55,6 @@ class MatrixMeta:
         keys += sorted(k for k in self.filters if k not in order)
         return [(k.replace("_", " "), str(self.filters[k])) for k in keys
                 if self.filters[k] not in (None, "")]
-
-
-# ------------------------------------------------------------------ atomic writes
-
-
-@contextlib.contextmanager
-def atomic_target(path: Path | str) -> Iterator[Path]:
-    """Yield a temporary path in `path`'s folder; on success rename it over `path`, on any
-    error remove it and re-raise. The file gets the usual permissions (0666 less the umask),
-    not mkstemp's private 0600: an export is meant to be shared."""
-    path = Path(path)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        mask = os.umask(0)
-        os.umask(mask)
-        tmp.chmod(0o666 & ~mask)
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 # ------------------------------------------------------------------ CSV

@@ -38,7 +38,8 @@ from reportlab.platypus import Flowable, Paragraph, Spacer, Table, TableStyle
 
 from app.domain.traceability import MatrixRow
 from app.exporters import pdf_style
-from app.exporters.matrix_files import MatrixMeta, atomic_target, summarise
+from app.exporters.files import atomic_target
+from app.exporters.matrix_files import MatrixMeta, summarise
 
 HEAD_CHARS = 16  # hex digits of the audit head in the running footer
 
