@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from app.domain import exercise as ex
 from app.domain.evidence import parse_date
-from app.domain.risk import parse_id, risk_label
+from app.domain.risk import parse_id
 from app.domain.text import clean_text
 from app.errors import InvalidInput, NotFound
 from app.services.exercises import (
@@ -95,16 +95,9 @@ def _due(text: str) -> str:
 def _target(tx: Tx, risk: str | int | None, control: str | None
             ) -> tuple[Risk | None, str | None]:
     from app.domain.controls import normalise_control_id
+    from app.services.risks import parse_risk_ref, risk_row
 
-    risk_row = None
-    if risk is not None:
-        try:
-            rid = parse_id(risk, "RK")
-        except ValueError as exc:
-            raise NotFound(str(exc)) from None
-        risk_row = tx.session.get(Risk, rid)
-        if risk_row is None:
-            raise NotFound(f"no risk {risk_label(rid)} in the register")
+    row = None if risk is None else risk_row(tx.session, parse_risk_ref(risk))
     control_id = None
     if control is not None:
         try:
@@ -113,7 +106,7 @@ def _target(tx: Tx, risk: str | int | None, control: str | None
             raise NotFound(str(exc)) from None
         if tx.session.get(Control, control_id) is None:
             raise NotFound(f"no control {control_id} in this workspace")
-    return risk_row, control_id
+    return row, control_id
 
 
 def _treat(tx: Tx, risk: Risk | None) -> None:

@@ -42,14 +42,16 @@ def today(store: Store) -> date:
     return store.clock().date()
 
 
-def _risk_id(text: str | int) -> int:
+def parse_risk_ref(text: str | int) -> int:
+    """The number of a risk reference (`RK-3`, `3`); NotFound naming what is wrong."""
     try:
         return rk.parse_id(text, "RK")
     except ValueError as exc:
         raise NotFound(str(exc)) from None
 
 
-def _row(session: Any, rid: int) -> Risk:
+def risk_row(session: Any, rid: int) -> Risk:
+    """The risk's row; NotFound when the register has none with that number."""
     row = session.get(Risk, rid)
     if row is None:
         raise NotFound(f"no risk {rk.risk_label(rid)} in the register")
@@ -199,7 +201,7 @@ def score_risk(store: Store, risk_id: str | int, *, inherent: Any = None, curren
                residual: Any = None, matrix: str | None = None, note: str = "") -> Risk:
     """Re-score a risk: the stages given change, the others carry over; a new matrix is a
     re-assessment of every stage that was scored. Appends one row to its history."""
-    rid = _risk_id(risk_id)
+    rid = parse_risk_ref(risk_id)
     try:
         note = clean_text(note, "the note", 500)
     except ValueError as exc:
@@ -209,7 +211,7 @@ def score_risk(store: Store, risk_id: str | int, *, inherent: Any = None, curren
         raise InvalidInput("give at least one of --inherent, --current, --residual "
                            "(LIKELIHOOD/IMPACT)")
     with store.write() as tx:
-        row = _row(tx.session, rid)
+        row = risk_row(tx.session, rid)
         before = _scores_of(row)
         pinned = tx.session.get(RiskMatrix, row.matrix_id)
         assert pinned is not None
@@ -240,7 +242,7 @@ def score_risk(store: Store, risk_id: str | int, *, inherent: Any = None, curren
 
 def treat_risk(store: Store, risk_id: str | int, treatment: str) -> dict[str, Any]:
     """Set the treatment (acceptance goes through `accept_risk`, which needs an approver)."""
-    rid = _risk_id(risk_id)
+    rid = parse_risk_ref(risk_id)
     try:
         value = rk.choose(treatment, rk.TREATMENTS, "treatment")
     except ValueError as exc:
@@ -249,7 +251,7 @@ def treat_risk(store: Store, risk_id: str | int, treatment: str) -> dict[str, An
         raise InvalidInput("accepting a risk needs an approver, a justification and an "
                            "expiry: use `risk accept`")
     with store.write() as tx:
-        row = _row(tx.session, rid)
+        row = risk_row(tx.session, rid)
         if row.treatment == value:
             return {}
         change: dict[str, Any] = {"treatment": {"from": row.treatment, "to": value}}
@@ -298,11 +300,11 @@ def check_acceptance(store: Store, label: str, *, approver: str | None,
 def accept_risk(store: Store, risk_id: str | int, *, approver: str, justification: str,
                 expires: str) -> dict[str, Any]:
     """Accept a risk: who approved it, why, and until when (a date after today)."""
-    rid = _risk_id(risk_id)
+    rid = parse_risk_ref(risk_id)
     who, why, until = check_acceptance(store, rk.risk_label(rid), approver=approver,
                                        justification=justification, expires=expires)
     with store.write() as tx:
-        row = _row(tx.session, rid)
+        row = risk_row(tx.session, rid)
         change = {"treatment": {"from": row.treatment, "to": "accept"}, "accepted_by": who,
                   "acceptance_justification": why, "acceptance_expires": until}
         row.treatment, row.accepted_by = "accept", who
@@ -318,13 +320,13 @@ def update_risk(store: Store, risk_id: str | int, **changes: Any
     """Change the descriptive fields, owner, system, knowledge or review schedule."""
     from app.services.systems import find_system
 
-    rid = _risk_id(risk_id)
+    rid = parse_risk_ref(risk_id)
     system = changes.pop("system", None)
     wanted = check_fields(store, **{k: v for k, v in changes.items() if v is not None})
     if not wanted and system is None:
         raise InvalidInput("nothing to change")
     with store.write() as tx:
-        row = _row(tx.session, rid)
+        row = risk_row(tx.session, rid)
         if system is not None:
             wanted["system_id"] = find_system(tx.session, system).id
         change = tx.update(row, wanted, "risk.update", "risk", rid)
@@ -333,9 +335,9 @@ def update_risk(store: Store, risk_id: str | int, **changes: Any
 
 def link_risk(store: Store, risk_id: str | int, *, controls: list[str] = (),  # type: ignore[assignment]
               clauses: list[str] = (), evidence: list[str] = ()) -> list[str]:  # type: ignore[assignment]
-    rid = _risk_id(risk_id)
+    rid = parse_risk_ref(risk_id)
     with store.read() as s:
-        _row(s, rid)
+        risk_row(s, rid)
     targets = _targets(store, list(controls), list(clauses), list(evidence))
     if not targets:
         raise InvalidInput("name a control, a clause or a piece of evidence to link to")
@@ -347,9 +349,9 @@ def link_risk(store: Store, risk_id: str | int, *, controls: list[str] = (),  # 
 
 def unlink_risk(store: Store, risk_id: str | int, *, control: str | None = None,
                 clause: str | None = None, evidence: str | None = None) -> str:
-    rid = _risk_id(risk_id)
+    rid = parse_risk_ref(risk_id)
     with store.read() as s:
-        _row(s, rid)
+        risk_row(s, rid)
     targets = _targets(store, [control] if control else [], [clause] if clause else [],
                        [evidence] if evidence else [])
     if len(targets) != 1:
@@ -405,10 +407,10 @@ def get_risk(store: Store, risk_id: str | int) -> RiskDetail:
     """A risk with its links and every assessment (its trend), oldest first."""
     from app.store.models import AiSystem
 
-    rid = _risk_id(risk_id)
+    rid = parse_risk_ref(risk_id)
     matrices = matrices_by_id(store)
     with store.read() as s:
-        row = _row(s, rid)
+        row = risk_row(s, rid)
         system = s.get(AiSystem, row.system_id)
         dbapi = s.connection().connection.dbapi_connection
         links = dbapi.execute(
