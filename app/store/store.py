@@ -17,6 +17,7 @@ SQLite settings, each on purpose:
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -370,7 +371,7 @@ def _make_engine(path: Path, *, readonly: bool, busy_timeout: float) -> Engine:
         con.execute("PRAGMA foreign_keys = ON")
         con.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         if not readonly:
-            con.execute("PRAGMA journal_mode = WAL")
+            _enter_wal(con, busy_timeout)
         con.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
         return con
 
@@ -383,6 +384,23 @@ def _make_engine(path: Path, *, readonly: bool, busy_timeout: float) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def _enter_wal(con: sqlite3.Connection, timeout: float) -> None:
+    """Switch the file to WAL, waiting for other connections as any write does.
+
+    SQLite does not call the busy handler here: two connections switching a new (empty)
+    file at the same moment both hold a read lock, and one is refused at once with "database
+    is locked". Crosswalks started together (a TUI and a script) must not fail on that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            con.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _columns(tx: Tx, table: str) -> list[str]:
