@@ -65,34 +65,44 @@ def test_concurrent_first_runs_create_one_workspace(tmp_path: Path) -> None:
     store.close()
 
 
-def _open_at(path: Path, start: float, results: Any) -> None:
-    while time.time() < start:
+def _open_each_at_once(paths: list[Path], ready: Any, t0: Any, results: Any) -> None:
+    """One of the racing processes: open new file n at t0 + n/4 s, as the other five do."""
+    ready.wait(timeout=120)
+    while not t0.value:
         pass
-    try:
-        open_workspace(path, create=True, library=False).close()
-        results.put("ok")
-    except Exception as exc:  # reported to the parent, which shows it
-        results.put(f"{type(exc).__name__}: {exc}")
+    for n, path in enumerate(paths):
+        start = t0.value + n / 4
+        while time.time() < start:
+            pass
+        try:
+            open_workspace(path, create=True, library=False).close()
+            results.put((path.name, "ok"))
+        except Exception as exc:  # reported to the parent, which shows it
+            results.put((path.name, f"{type(exc).__name__}: {exc}"))
 
 
 def test_crosswalks_opening_a_new_file_at_the_same_instant_all_succeed(tmp_path: Path) -> None:
     """Six processes open one new workspace at the same instant, twenty times over.
 
     Switching a new file to WAL is where SQLite refuses at once (no busy wait) when two
-    connections race; before the fix about one round in four failed with "locked"."""
-    ctx = multiprocessing.get_context("fork")
-    for round_ in range(20):
-        path = tmp_path / f"race{round_}.db"
+    connections race; without the retry most runs of this test failed with "locked"."""
+    paths = [tmp_path / f"race{n:02}.db" for n in range(20)]
+    for path in paths:
         path.touch()  # an empty file, as the user may make one: every process adopts it
-        results = ctx.Queue()
-        start = time.time() + 0.2
-        procs = [ctx.Process(target=_open_at, args=(path, start, results)) for _ in range(6)]
-        for p in procs:
-            p.start()
-        outcome = [results.get(timeout=60) for _ in procs]
-        for p in procs:
-            p.join(timeout=60)
-        assert outcome == ["ok"] * 6, (round_, outcome)
+    ctx = multiprocessing.get_context("spawn")  # never fork the threaded test process
+    ready, t0, results = ctx.Barrier(7), ctx.Value("d", 0.0), ctx.Queue()
+    procs = [ctx.Process(target=_open_each_at_once, args=(paths, ready, t0, results))
+             for _ in range(6)]
+    for p in procs:
+        p.start()
+    ready.wait(timeout=120)  # all six have imported Crosswalk
+    t0.value = time.time() + 0.3
+    outcome = sorted(results.get(timeout=120) for _ in range(6 * len(paths)))
+    for p in procs:
+        p.join(timeout=60)
+    assert outcome == sorted((path.name, "ok") for path in paths for _ in range(6)), [
+        o for o in outcome if o[1] != "ok"]
+    for path in paths:
         store = open_workspace(path)
         assert audit.verify(store).events == 13
         store.close()
