@@ -471,13 +471,16 @@ class ExportScreen(SectionScreen):
         except CrosswalkError as exc:
             self.notify(str(exc), title="Not exported", severity="error", markup=False)
             return
-        bar = self.query_one("#exp-progress", ProgressBar)
-        bar.update(total=job.steps, progress=0)
-        self.query_one("#exp-busy-text", Static).update("starting…  esc or ctrl+x cancels")
-        self.query_one("#exp-busy").display = True
-        self.query_one("#exp-go", Button).disabled = True
+        self._show_busy("starting…  esc or ctrl+x cancels", total=job.steps)
         self._export_worker = self.run_job(job)
         self.refresh_bindings()
+
+    def _show_busy(self, text: str, *, total: int | None) -> None:
+        """The progress row in place of the Export button, while a worker runs."""
+        self.query_one("#exp-progress", ProgressBar).update(total=total, progress=0)
+        self.query_one("#exp-busy-text", Static).update(text)
+        self.query_one("#exp-busy").display = True
+        self.query_one("#exp-go", Button).disabled = True
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export",
           description="Exporting")
@@ -554,11 +557,8 @@ class ExportScreen(SectionScreen):
     def _restore_chosen(self, request: RestoreRequest | None) -> None:
         if request is None:
             return
-        self.query_one("#exp-progress", ProgressBar).update(total=None)
-        self.query_one("#exp-busy-text", Static).update(
-            "restoring: checking every hash, then the evidence files…  esc or ctrl+x cancels")
-        self.query_one("#exp-busy").display = True
-        self.query_one("#exp-go", Button).disabled = True
+        self._show_busy("restoring: checking every hash, then the evidence files…  "
+                        "esc or ctrl+x cancels", total=None)
         self._export_worker = self.run_restore(request)
         self.refresh_bindings()
 
